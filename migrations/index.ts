@@ -1,0 +1,10 @@
+import type { Knex } from 'knex';
+import * as core from './20261123000000_core.js';
+
+/**
+ * Every migration, in order. Listed here (not discovered from the folder) so the same list works
+ * under tsx, vitest and the compiled build. Add new files at the end.
+ */
+export const migrations: Record<string, { up(k: Knex): Promise<void>; down(k: Knex): Promise<void> }> = {
+  '20261123000000_core': core,
+};

@@ -1,0 +1,31 @@
+import { z } from 'zod';
+
+const Env = z.object({
+  DATABASE_URL: z.string().optional(),
+  PORT: z.coerce.number().int().min(0).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  ROLE: z.enum(['all', 'api', 'worker']).default('all'),
+  DATA_DIR: z.string().default('.data'),
+  ADMIN_TOKEN: z.string().min(16).optional(),
+  ADMIN_PASSWORD: z.string().min(8).optional(),
+  SECRET_KEY: z.string().optional(),
+  PUBLIC_URL: z.string().url().optional(),
+  SEGMENT_API_HOST: z.string().url().default('https://api.segment.io'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DB_POOL_MAX: z.coerce.number().int().min(2).default(10),
+  /** Default per-workspace ingest rate (messages/second); 0 = unlimited. A workspace's own setting wins. */
+  INGEST_RATE_LIMIT: z.coerce.number().min(0).default(0),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).default(4),
+  EVALUATOR_INTERVAL_MS: z.coerce.number().int().min(5).default(50),
+});
+
+export type Config = z.infer<typeof Env>;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = Env.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,27 @@
+import knex, { type Knex } from 'knex';
+import pg from 'pg';
+
+// int8 (count(*), bigint ids) as JS numbers: our counts stay far below 2^53.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+// numeric as number too (percentages, averages).
+pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
+
+export function createDb(connectionString: string, poolMax = 10): Knex {
+  return knex({
+    client: 'pg',
+    connection: { connectionString, application_name: 'audience-gateway' },
+    pool: { min: 0, max: poolMax, propagateCreateError: false },
+    acquireConnectionTimeout: 10_000,
+  });
+}
+
+/** Errors that mean "the database is not reachable right now" rather than "this query is wrong". */
+export function isConnectionError(err: unknown): boolean {
+  const e = err as { code?: string; message?: string; name?: string } | undefined;
+  if (!e) return false;
+  const codes = ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004', '53300'];
+  if (e.code && codes.includes(e.code)) return true;
+  if (e.name === 'KnexTimeoutError') return true;
+  const msg = e.message ?? '';
+  return /Connection terminated|connect ECONNREFUSED|terminating connection|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(msg);
+}

@@ -1,0 +1,33 @@
+import express from 'express';
+import type { AppContext } from './context.js';
+import { errorHandler } from './error-handler.js';
+import { requireAdmin, loadWorkspaceParam } from './auth.js';
+import { healthRoutes } from './health.js';
+import { ingestRouter } from '../ingest/routes.js';
+import { workspaceRoutes } from '../workspaces/routes.js';
+import { workspaceScopedRoutes, pageRoutes } from './routes.js';
+import { HttpError } from './errors.js';
+
+export function createApp(ctx: AppContext) {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('trust proxy', 'loopback');
+
+  // The ingest hot path reads its own bodies (size limits, gzip, raw bytes for signatures).
+  app.use(ingestRouter(ctx));
+  app.use(healthRoutes(ctx));
+  for (const mount of pageRoutes(ctx)) app.use(mount);
+
+  const api = express.Router();
+  api.use(express.json({ limit: '5mb' }));
+  api.use(requireAdmin(ctx));
+  loadWorkspaceParam(ctx, api);
+  api.use('/workspaces', workspaceRoutes(ctx));
+  for (const router of workspaceScopedRoutes(ctx)) api.use('/workspaces/:workspaceId', router);
+  app.use('/api', api);
+
+  app.use((req, _res, next) => next(new HttpError(404, 'not_found', `No route for ${req.method} ${req.path}`)));
+  app.use(errorHandler);
+  return app;
+}

@@ -1,0 +1,66 @@
+import express, { type Request, type Response, type NextFunction } from 'express';
+import crypto from 'node:crypto';
+import type { AppContext } from '../http/context.js';
+import { HttpError } from '../http/errors.js';
+import { safeEqual } from '../lib/crypto.js';
+import { readJson } from './body.js';
+import { requireIngestKey } from './auth.js';
+import { rateLimit } from './rate-limit.js';
+import { BatchBody } from './schema.js';
+import { ingestBatch, ingestOne, MESSAGE_LIMIT, BATCH_LIMIT } from './ingest.js';
+
+const SPEC_PATHS = ['identify', 'track', 'group', 'page', 'screen', 'alias'] as const;
+
+const one = () => 1;
+const many = (req: Request) => {
+  const b = req.body as { batch?: unknown[] } | unknown[];
+  return Array.isArray(b) ? b.length : Array.isArray(b?.batch) ? b.batch.length : 1;
+};
+
+/** Segment's Webhooks destination signs with the workspace's shared secret: hex HMAC-SHA1 of the body. */
+function verifySegmentSignature(ctx: AppContext) {
+  return (req: Request, _res: Response, next: NextFunction) => {
+    const sealed = req.workspace?.webhook_secret_enc;
+    if (!sealed) return next();
+    const secret = ctx.secrets.decrypt(sealed);
+    const given = String(req.headers['x-signature'] ?? '');
+    const sign = (data: string | Buffer) => crypto.createHmac('sha1', secret).update(data).digest('hex');
+    const candidates = [sign(req.rawBody ?? Buffer.alloc(0))];
+    if (Array.isArray(req.body) && req.body.length) candidates.push(sign(JSON.stringify(req.body[0])));
+    if (given && candidates.some((c) => safeEqual(c, given.toLowerCase()))) return next();
+    next(new HttpError(401, 'bad_signature', 'X-Signature does not match the workspace shared secret'));
+  };
+}
+
+export function ingestRouter(ctx: AppContext) {
+  const router = express.Router();
+  const single = [readJson(MESSAGE_LIMIT), requireIngestKey(ctx), rateLimit(ctx, one)];
+  const batch = [readJson(BATCH_LIMIT), requireIngestKey(ctx), rateLimit(ctx, many)];
+
+  router.post('/v1/segment', ...single, async (req, res) => {
+    res.json(await ingestOne(ctx, req.workspaceId, req.body));
+  });
+
+  for (const type of SPEC_PATHS) {
+    router.post(`/v1/${type}`, ...single, async (req, res) => {
+      res.json(await ingestOne(ctx, req.workspaceId, req.body, type));
+    });
+  }
+
+  const batchHandler = async (req: Request, res: Response) => {
+    const parsed = BatchBody.safeParse(req.body);
+    if (!parsed.success) throw new HttpError(400, 'invalid', 'A batch is {"batch": [messages]} with at most 10,000 messages', parsed.error.issues);
+    const { batch: messages, context, integrations, sentAt } = parsed.data;
+    res.json(await ingestBatch(ctx, req.workspaceId, messages, { context, integrations, sentAt }));
+  };
+  router.post('/v1/batch', ...batch, batchHandler);
+  router.post('/v1/import', ...batch, batchHandler);
+
+  router.post('/v1/webhooks/segment', ...batch, verifySegmentSignature(ctx), async (req, res) => {
+    if (Array.isArray(req.body)) res.json(await ingestBatch(ctx, req.workspaceId, req.body));
+    else if ((req.rawBody?.length ?? 0) > MESSAGE_LIMIT) throw new HttpError(413, 'too_large', `One message is limited to ${MESSAGE_LIMIT / 1024} KB`);
+    else res.json(await ingestOne(ctx, req.workspaceId, req.body));
+  });
+
+  return router;
+}

@@ -1,0 +1,67 @@
+import type { Db } from '../db/types.js';
+import type { IngestMessage } from './normalize.js';
+
+/** anonymousId → userId for anonymous ids already linked to a user, so later anonymous-only messages land on the user. */
+export async function resolveAnonymousIds(db: Db, messages: IngestMessage[]): Promise<void> {
+  const wanted = messages.filter((m) => !m.userId && m.anonymousId);
+  if (!wanted.length) return;
+  const keys = wanted.map((m) => ({ w: m.workspaceId, a: m.anonymousId }));
+  const { rows } = await db.raw(
+    `select p.workspace_id, p.anonymous_id, p.user_id
+       from json_to_recordset(?::json) k(w uuid, a text)
+       join anonymous_profiles p on p.workspace_id = k.w and p.anonymous_id = k.a
+      where p.user_id is not null`,
+    [JSON.stringify(keys)],
+  );
+  const map = new Map<string, string>();
+  for (const r of rows as { workspace_id: string; anonymous_id: string; user_id: string }[]) map.set(`${r.workspace_id}\u0001${r.anonymous_id}`, r.user_id);
+  for (const m of wanted) {
+    const userId = map.get(`${m.workspaceId}\u0001${m.anonymousId}`);
+    if (userId) m.userId = userId;
+  }
+}
+
+/**
+ * Inserts the raw events in one statement. Returns the indexes of the messages that were new:
+ * a messageId already stored (or repeated earlier in the same batch) is a duplicate and changes nothing.
+ */
+export async function insertEvents(db: Db, messages: IngestMessage[]): Promise<Set<number>> {
+  const rows = messages.map((m, i) => ({
+    i,
+    workspace_id: m.workspaceId,
+    message_id: m.messageId,
+    type: m.type,
+    user_id: m.userId,
+    anonymous_id: m.anonymousId,
+    event: m.event,
+    group_id: m.groupId,
+    properties: m.properties,
+    traits: m.traits,
+    context: m.context,
+    integrations: m.integrations,
+    extra: m.extra,
+    timestamp: m.timestamp.toISOString(),
+    original_timestamp: m.originalTimestamp?.toISOString() ?? null,
+    sent_at: m.sentAt?.toISOString() ?? null,
+    received_at: m.receivedAt.toISOString(),
+  }));
+  const { rows: inserted } = await db.raw(
+    `with input as (
+       select * from json_to_recordset(?::json) as r(
+         i int, workspace_id uuid, message_id text, type text, user_id text, anonymous_id text, event text, group_id text,
+         properties jsonb, traits jsonb, context jsonb, integrations jsonb, extra jsonb,
+         timestamp timestamptz, original_timestamp timestamptz, sent_at timestamptz, received_at timestamptz)
+     ), ins as (
+       insert into events (workspace_id, message_id, type, user_id, anonymous_id, event, group_id, properties, traits,
+                           context, integrations, extra, timestamp, original_timestamp, sent_at, received_at)
+       select workspace_id, message_id, type, user_id, anonymous_id, event, group_id, properties, traits,
+              context, integrations, extra, timestamp, original_timestamp, sent_at, received_at
+         from input order by i
+       on conflict (workspace_id, message_id) do nothing
+       returning workspace_id, message_id
+     )
+     select min(input.i) as i from ins join input using (workspace_id, message_id) group by ins.workspace_id, ins.message_id`,
+    [JSON.stringify(rows)],
+  );
+  return new Set((inserted as { i: number }[]).map((r) => r.i));
+}

@@ -1,0 +1,118 @@
+import type { Knex } from 'knex';
+import type { IngestMessage } from './normalize.js';
+import { insertEvents, resolveAnonymousIds } from './store.js';
+import { aggregateProfileChanges } from '../profiles/aggregate.js';
+import { applyProfileChanges } from '../profiles/store.js';
+import { isConnectionError } from '../db/knex.js';
+import { metrics } from '../http/metrics.js';
+
+export type WriteOutcome = 'accepted' | 'duplicate';
+
+interface Pending {
+  messages: IngestMessage[];
+  resolve: (outcomes: WriteOutcome[]) => void;
+  reject: (err: unknown) => void;
+}
+
+/** Stores a batch of messages in one transaction: events, profiles, counters and dirty marks. */
+export async function storeMessages(db: Knex, messages: IngestMessage[]): Promise<WriteOutcome[]> {
+  return db.transaction(async (trx) => {
+    await resolveAnonymousIds(trx, messages);
+    const fresh = await insertEvents(trx, messages);
+    const newMessages = messages.filter((_, i) => fresh.has(i));
+    await applyProfileChanges(trx, aggregateProfileChanges(newMessages));
+    return messages.map((_, i) => (fresh.has(i) ? 'accepted' : 'duplicate'));
+  });
+}
+
+const DEADLOCK = '40P01';
+const SERIALIZATION = '40001';
+
+/**
+ * Group commit: requests that arrive while a transaction is being written wait for the next one, so
+ * under load many requests share one commit (and one fsync), and at low load a request is written at once.
+ * Each request's promise settles only after its transaction committed.
+ */
+export class GroupCommitWriter {
+  private queue: Pending[] = [];
+  private running = 0;
+  private idle: (() => void)[] = [];
+
+  constructor(
+    private readonly db: Knex,
+    private readonly opts: { maxBatchMessages?: number; concurrency?: number } = {},
+  ) {}
+
+  write(messages: IngestMessage[]): Promise<WriteOutcome[]> {
+    if (!messages.length) return Promise.resolve([]);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ messages, resolve, reject });
+      this.pump();
+    });
+  }
+
+  /** Resolves when nothing is queued or being written (graceful shutdown). */
+  drain(): Promise<void> {
+    if (!this.queue.length && !this.running) return Promise.resolve();
+    return new Promise((r) => this.idle.push(r));
+  }
+
+  private pump() {
+    const max = this.opts.concurrency ?? 2;
+    while (this.running < max && this.queue.length) {
+      const take = this.takeBatch();
+      this.running++;
+      void this.commit(take).finally(() => {
+        this.running--;
+        if (this.queue.length) this.pump();
+        else if (!this.running) this.idle.splice(0).forEach((r) => r());
+      });
+    }
+  }
+
+  private takeBatch(): Pending[] {
+    const limit = this.opts.maxBatchMessages ?? 5000;
+    const take: Pending[] = [];
+    let n = 0;
+    while (this.queue.length && (n === 0 || n + this.queue[0].messages.length <= limit)) {
+      const p = this.queue.shift()!;
+      n += p.messages.length;
+      take.push(p);
+    }
+    return take;
+  }
+
+  private async commit(batch: Pending[]): Promise<void> {
+    const all = batch.flatMap((p) => p.messages);
+    metrics.groupCommitSize.observe(all.length);
+    try {
+      const outcomes = await this.withRetry(() => storeMessages(this.db, all));
+      let offset = 0;
+      for (const p of batch) {
+        p.resolve(outcomes.slice(offset, offset + p.messages.length));
+        offset += p.messages.length;
+      }
+    } catch (err) {
+      if (batch.length > 1 && !isConnectionError(err)) {
+        // One request's data broke the shared transaction: write each alone so the others still land.
+        for (const p of batch) {
+          try { p.resolve(await this.withRetry(() => storeMessages(this.db, p.messages))); } catch (e) { p.reject(e); }
+        }
+      } else {
+        for (const p of batch) p.reject(err);
+      }
+    }
+  }
+
+  private async withRetry<T>(fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if ((code === DEADLOCK || code === SERIALIZATION) && attempt < 5) continue;
+        throw err;
+      }
+    }
+  }
+}

@@ -1,0 +1,142 @@
+import type { Db } from '../db/types.js';
+import type { ProfileChanges, ProfileDelta } from './aggregate.js';
+import { markDirty } from '../segments/dirty.js';
+
+const json = (rows: unknown[]) => JSON.stringify(rows);
+const DELTA_COLUMNS = `id text, traits jsonb, times jsonb, first_seen timestamptz, last_seen timestamptz, workspace_id uuid`;
+
+async function upsertUsers(db: Db, rows: ProfileDelta[]) {
+  if (!rows.length) return;
+  await db.raw(
+    `insert into users as u (workspace_id, user_id, traits, trait_times, first_seen_at, last_seen_at)
+     select workspace_id, id, traits, times, first_seen, last_seen from json_to_recordset(?::json) as r(${DELTA_COLUMNS})
+     on conflict (workspace_id, user_id) do update set
+       traits = ag_merge_traits(u.traits, u.trait_times, excluded.traits, excluded.trait_times),
+       trait_times = ag_merge_times(u.trait_times, excluded.trait_times),
+       first_seen_at = least(u.first_seen_at, excluded.first_seen_at),
+       last_seen_at = greatest(u.last_seen_at, excluded.last_seen_at),
+       updated_at = now()`,
+    [json(rows)],
+  );
+}
+
+async function upsertAnonymous(db: Db, rows: ProfileDelta[]) {
+  if (!rows.length) return;
+  await db.raw(
+    `insert into anonymous_profiles as a (workspace_id, anonymous_id, traits, trait_times, first_seen_at, last_seen_at)
+     select workspace_id, id, traits, times, first_seen, last_seen from json_to_recordset(?::json) as r(${DELTA_COLUMNS})
+     on conflict (workspace_id, anonymous_id) do update set
+       traits = ag_merge_traits(a.traits, a.trait_times, excluded.traits, excluded.trait_times),
+       trait_times = ag_merge_times(a.trait_times, excluded.trait_times),
+       first_seen_at = least(a.first_seen_at, excluded.first_seen_at),
+       last_seen_at = greatest(a.last_seen_at, excluded.last_seen_at)`,
+    [json(rows)],
+  );
+}
+
+/**
+ * Links anonymous visitors to users. The first time an anonymousId meets a userId, the visitor's traits,
+ * first-seen time and events move to the user (events keep their anonymousId; their counters are added).
+ * Returns the users that gained data this way.
+ */
+async function linkIdentities(db: Db, links: ProfileChanges['links']): Promise<{ workspace_id: string; user_id: string }[]> {
+  if (!links.length) return [];
+  const { rows } = await db.raw(
+    `with pairs as (
+       select * from json_to_recordset(?::json) as p(workspace_id uuid, anonymous_id text, user_id text, at timestamptz)
+     ), ensure as (
+       insert into anonymous_profiles (workspace_id, anonymous_id, first_seen_at, last_seen_at)
+       select workspace_id, anonymous_id, at, at from pairs
+       on conflict do nothing
+     ), linked as (
+       update anonymous_profiles a set user_id = p.user_id, merged_at = now()
+         from pairs p
+        where a.workspace_id = p.workspace_id and a.anonymous_id = p.anonymous_id and a.user_id is null
+       returning a.workspace_id, a.anonymous_id, a.user_id, a.traits, a.trait_times, a.first_seen_at
+     ), merged as (
+       update users u set
+         traits = ag_merge_traits(u.traits, u.trait_times, l.traits, l.trait_times),
+         trait_times = ag_merge_times(u.trait_times, l.trait_times),
+         first_seen_at = least(u.first_seen_at, l.first_seen_at),
+         updated_at = now()
+         from linked l
+        where u.workspace_id = l.workspace_id and u.user_id = l.user_id
+     ), moved as (
+       update events e set user_id = l.user_id
+         from linked l
+        where e.workspace_id = l.workspace_id and e.anonymous_id = l.anonymous_id and e.user_id is null
+       returning e.workspace_id, e.user_id, e.type, e.event, e.timestamp
+     ), counted as (
+       insert into event_counts as c (workspace_id, user_id, event, day, count)
+       select workspace_id, user_id, event, (timestamp at time zone 'UTC')::date, count(*)
+         from moved where type = 'track' and event is not null
+        group by 1, 2, 3, 4
+       on conflict (workspace_id, user_id, event, day) do update set count = c.count + excluded.count
+     )
+     select distinct workspace_id, user_id from linked`,
+    [json(links)],
+  );
+  return rows;
+}
+
+async function upsertAccounts(db: Db, rows: ProfileDelta[]) {
+  if (!rows.length) return;
+  await db.raw(
+    `insert into accounts as a (workspace_id, group_id, traits, trait_times)
+     select workspace_id, id, traits, times from json_to_recordset(?::json) as r(${DELTA_COLUMNS})
+     on conflict (workspace_id, group_id) do update set
+       traits = ag_merge_traits(a.traits, a.trait_times, excluded.traits, excluded.trait_times),
+       trait_times = ag_merge_times(a.trait_times, excluded.trait_times),
+       updated_at = now()`,
+    [json(rows)],
+  );
+}
+
+async function upsertMemberships(db: Db, rows: ProfileChanges['memberships']) {
+  if (!rows.length) return;
+  await db.raw(
+    `insert into account_members as m (workspace_id, user_id, group_id, joined_at)
+     select workspace_id, user_id, group_id, joined_at
+       from json_to_recordset(?::json) as r(workspace_id uuid, user_id text, group_id text, joined_at timestamptz)
+     on conflict (workspace_id, user_id, group_id) do update set joined_at = least(m.joined_at, excluded.joined_at)`,
+    [json(rows)],
+  );
+}
+
+async function addEventCounts(db: Db, rows: ProfileChanges['counts']) {
+  if (!rows.length) return;
+  await db.raw(
+    `insert into event_counts as c (workspace_id, user_id, event, day, count)
+     select workspace_id, user_id, event, day, count
+       from json_to_recordset(?::json) as r(workspace_id uuid, user_id text, event text, day date, count int)
+     on conflict (workspace_id, user_id, event, day) do update set count = c.count + excluded.count`,
+    [json(rows)],
+  );
+}
+
+/** Account traits changed: every member of the account may now match different segments. */
+async function accountMembersOf(db: Db, accounts: ProfileDelta[]) {
+  if (!accounts.length) return [];
+  const { rows } = await db.raw(
+    `select m.workspace_id, m.user_id from json_to_recordset(?::json) as r(workspace_id uuid, id text)
+       join account_members m on m.workspace_id = r.workspace_id and m.group_id = r.id`,
+    [json(accounts.map((a) => ({ workspace_id: a.workspace_id, id: a.id })))],
+  );
+  return rows as { workspace_id: string; user_id: string }[];
+}
+
+/** Applies one batch's profile changes set-based: a fixed number of statements whatever the batch size. */
+export async function applyProfileChanges(db: Db, changes: ProfileChanges): Promise<void> {
+  await upsertUsers(db, changes.users);
+  await upsertAnonymous(db, changes.anonymous);
+  const merged = await linkIdentities(db, changes.links);
+  await upsertAccounts(db, changes.accounts);
+  await upsertMemberships(db, changes.memberships);
+  await addEventCounts(db, changes.counts);
+  const accountMembers = await accountMembersOf(db, changes.accounts);
+  await markDirty(db, [
+    ...changes.dirty,
+    ...merged.map((r) => ({ ...r, inputs: ['*'] })),
+    ...accountMembers.map((r) => ({ ...r, inputs: ['account'] })),
+  ]);
+}

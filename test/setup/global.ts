@@ -15,6 +15,10 @@ declare module 'vitest' {
   }
 }
 
+function alive(pid: number) {
+  try { process.kill(pid, 0); return true; } catch { return false; }
+}
+
 function withDatabase(url: string, name: string) {
   const u = new URL(url);
   u.pathname = `/${name}`;
@@ -61,13 +65,12 @@ export default async function setup(project: TestProject) {
         await admin.query(`drop database if exists ${building}`);
       });
     }
-    // Old templates and databases of earlier runs that were killed before cleaning up.
-    const { rows } = await admin.query(`select datname from pg_database where (datname like 'ag\\_template\\_%' and datname <> $1) or datname like 'ag\\_t\\_%'`, [template]);
-    for (const r of rows) {
-      if (r.datname.startsWith('ag_t_') && !r.datname.includes(`_${process.pid}_`)) {
-        const age = await admin.query(`select 1 from pg_stat_activity where datname = $1`, [r.datname]);
-        if (age.rowCount) continue; // in use by a concurrent run
-      }
+    // Databases left by earlier runs that were killed before cleaning up (their process is gone).
+    // Templates are kept: another checkout with other migrations may be using its own right now.
+    const { rows } = await admin.query(`select datname from pg_database where datname like 'ag\\_t\\_%'`);
+    for (const r of rows as { datname: string }[]) {
+      const pid = Number(r.datname.split('_')[2]);
+      if (alive(pid)) continue;
       await admin.query(`drop database if exists "${r.datname}" with (force)`).catch(() => undefined);
     }
   } finally {

@@ -7,6 +7,7 @@ import { ingestRouter } from '../ingest/routes.js';
 import { workspaceRoutes } from '../workspaces/routes.js';
 import { workspaceScopedRoutes, pageRoutes } from './routes.js';
 import { HttpError } from './errors.js';
+import { apiSession } from '../admin/session.js';
 
 export function createApp(ctx: AppContext) {
   const app = express();
@@ -21,6 +22,7 @@ export function createApp(ctx: AppContext) {
 
   const api = express.Router();
   api.use(express.json({ limit: '5mb' }));
+  api.use(apiSession(ctx)); // admin page session cookie (+ CSRF on writes) → req.adminSession
   api.use(requireAdmin(ctx));
   loadWorkspaceParam(ctx, api);
   api.use('/workspaces', workspaceRoutes(ctx));

@@ -1,13 +1,14 @@
 import type { Router } from 'express';
 import type { AppContext } from './context.js';
 import { profileRoutes } from '../profiles/routes.js';
+import { adminApiRoutes, adminPageRoutes } from '../admin/routes.js';
 
 /** Routers mounted at /api/workspaces/:workspaceId (admin auth and the workspace are already checked). One line per area. */
 export function workspaceScopedRoutes(ctx: AppContext): Router[] {
-  return [profileRoutes(ctx)];
+  return [profileRoutes(ctx), adminApiRoutes(ctx)];
 }
 
 /** Top-level routers outside /api (the admin page). */
-export function pageRoutes(_ctx: AppContext): Router[] {
-  return [];
+export function pageRoutes(ctx: AppContext): Router[] {
+  return [adminPageRoutes(ctx)];
 }

@@ -12,7 +12,7 @@ import { loginPage, shellPage } from './html.js';
 import {
   LOGIN_CSRF_COOKIE, LoginThrottle, createSession, csrfValid, endSession, loadSession, parseCookies, passwordMatches, setCookie,
 } from './session.js';
-import { countEvents, membershipLog, nameSuggestions, recentEvents, sizeHistory } from './store.js';
+import { countEvents, membershipLog, nameSuggestions, recentEvents, segmentSizes, sizeHistory } from './store.js';
 import { presentLogEntry, presentRecentEvent, presentSizePoint } from './presenter.js';
 
 /** The page's static modules: next to this file in the source tree (tsx), or looked up from the project root. */
@@ -161,8 +161,11 @@ export function adminApiRoutes(ctx: AppContext) {
 
   router.get('/size-history', validateQuery(HistoryQuery), async (req, res) => {
     const q = res.locals.query as z.infer<typeof HistoryQuery>;
-    const byId = await sizeHistory(ctx.db, req.workspaceId, q.segmentIds, q.points);
-    res.json({ history: Object.fromEntries(q.segmentIds.map((id) => [id, (byId.get(id) ?? []).map(presentSizePoint)])) });
+    const [byId, sizes] = await Promise.all([sizeHistory(ctx.db, req.workspaceId, q.segmentIds, q.points), segmentSizes(ctx.db, req.workspaceId, q.segmentIds)]);
+    res.json({
+      history: Object.fromEntries(q.segmentIds.map((id) => [id, (byId.get(id) ?? []).map(presentSizePoint)])),
+      sizes: Object.fromEntries([...sizes]),
+    });
   });
 
   return router;

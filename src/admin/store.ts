@@ -127,3 +127,14 @@ export async function sizeHistory(db: Db, workspaceId: string, segmentIds: strin
   }
   return out;
 }
+
+/** Current sizes of many segments: member rows, or every user for an "everyone" segment. */
+export async function segmentSizes(db: Db, workspaceId: string, segmentIds: string[]): Promise<Map<string, number>> {
+  const { rows } = await db.raw(
+    `select s.id, case when s.type = 'everyone' then (select count(*) from users u where u.workspace_id = s.workspace_id)
+                       else (select count(*) from segment_members m where m.workspace_id = s.workspace_id and m.segment_id = s.id) end::int as size
+     from segments s where s.workspace_id = ? and s.id = any(?::uuid[])`,
+    [workspaceId, segmentIds],
+  );
+  return new Map((rows as { id: string; size: number }[]).map((r) => [r.id, r.size]));
+}

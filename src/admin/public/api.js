@@ -13,13 +13,14 @@ export class ApiError extends Error {
   }
 }
 
-async function call(method, path, body) {
+async function call(method, path, body, contentType = 'application/json') {
   const headers = { Accept: 'application/json' };
   if (method !== 'GET') headers['X-CSRF-Token'] = csrf;
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (body !== undefined) headers['Content-Type'] = contentType;
+  const payload = body === undefined ? undefined : typeof body === 'string' && contentType !== 'application/json' ? body : JSON.stringify(body);
   let res;
   try {
-    res = await fetch(`/api${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' });
+    res = await fetch(`/api${path}`, { method, headers, body: payload, credentials: 'same-origin' });
   } catch {
     throw new ApiError(0, 'network', 'The gateway could not be reached');
   }
@@ -47,6 +48,8 @@ export const api = {
   put: (p, b = {}) => call('PUT', p, b),
   patch: (p, b = {}) => call('PATCH', p, b),
   del: (p, b) => call('DELETE', p, b),
+  /** A text body (e.g. a CSV file) as is. */
+  postText: (p, text, contentType) => call('POST', p, text, contentType),
 };
 
 /** The same calls under /workspaces/:id. */
@@ -59,6 +62,7 @@ export function workspaceApi(workspaceId) {
     put: (p, b) => api.put(base + p, b),
     patch: (p, b) => api.patch(base + p, b),
     del: (p, b) => api.del(base + p, b),
+    postText: (p, text, contentType) => api.postText(base + p, text, contentType),
   };
 }
 

@@ -18,9 +18,15 @@ function checklist(name, segments, legend, hint) {
 
 function reasonText(r, names) {
   if (typeof r === 'string') return r;
-  const seg = names.get(r.segmentId ?? r.segment ?? r.id) ?? r.segmentName ?? r.name ?? r.segmentId ?? '';
-  const what = r.reason ?? r.result ?? r.status ?? r.type ?? (typeof r.member === 'boolean' ? (r.member ? 'member' : 'not a member') : '');
-  return [seg, what, r.message].filter(Boolean).join(': ') || JSON.stringify(r);
+  const name = `“${r.segmentName ?? names.get(r.segmentId) ?? r.segmentId}”`;
+  switch (r.result) {
+    case 'matched': return `In ${name} (included).`;
+    case 'failed': return `Not in ${name} (included).`;
+    case 'excluded': return `In ${name}, which is excluded.`;
+    case 'not_excluded': return `Not in ${name} (excluded segment).`;
+    case 'not_counted': return `${name} does not count: it is ${r.status}.`;
+    default: return [name, r.role, r.result].filter(Boolean).join(' ');
+  }
 }
 
 export async function render(root, ctx) {
@@ -71,7 +77,7 @@ function audienceCard(ctx, a, names) {
   const segList = (ids) => (ids?.length ? ids.map((i) => names.get(i) ?? i).join(', ') : 'none');
   const sizeEl = h('span', { class: 'value' }, a.size !== undefined ? num(a.size) : '…');
   if (a.size === undefined) {
-    ctx.ws.get(`/audiences/${a.id}/members?limit=1`).then((r) => (sizeEl.textContent = num(r.size ?? r.total ?? r.count ?? null))).catch(() => (sizeEl.textContent = '—'));
+    ctx.ws.get(`/audiences/${a.id}`).then((r) => (sizeEl.textContent = num(r.size ?? null))).catch(() => (sizeEl.textContent = '—'));
   }
   const userField = field('Check a user id', input({ autocomplete: 'off', placeholder: 'e.g. user-42' }));
   const out = h('div', { 'aria-live': 'polite' });

@@ -22,7 +22,7 @@ export function parseRows(text) {
   return rows.map((r) => r.map((x) => x.trim())).filter((r) => r.some((x) => x !== ''));
 }
 
-const ID_HEADERS = /^(user_?id|userid|user id|id)$/i;
+const ID_HEADERS = /^(user_?id|userid|user id|id|email)$/i;
 
 export function parseUserIds(text) {
   const rows = parseRows(text.replace(/^\uFEFF/, ''));
@@ -32,7 +32,7 @@ export function parseUserIds(text) {
   const header = rows[0];
   const named = header.findIndex((h) => ID_HEADERS.test(h));
   if (named >= 0) { col = named; start = 1; }
-  else if (header.length > 1) return { error: 'This file has several columns but none is named userId or user_id. Name the column of user ids, or upload a file with one id per line.' };
+  else if (header.length > 1) return { error: 'This file has several columns but none is named userId, user_id or email. Name the column of user ids, or upload a file with one id per line.' };
   const ids = [];
   for (let i = start; i < rows.length; i++) {
     const v = rows[i][col];

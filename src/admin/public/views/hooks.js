@@ -29,7 +29,7 @@ export async function render(root, ctx) {
       try {
         const r = await busy(test, () => ctx.ws.post(`/${kind}/${item.id}/test`), 'Sending…');
         const ok = r.ok ?? r.success ?? (r.status ? r.status < 300 : true);
-        out.replaceChildren(badge(ok ? `OK${r.status ? ` ${r.status}` : ''}` : `Failed${r.status ? ` ${r.status}` : ''}`, ok ? 'ok' : 'bad'), r.error ? ` ${r.error}` : '');
+        out.replaceChildren(badge(ok ? `Delivered${r.status ? ` (${r.status})` : ''}` : `Failed${r.status ? ` (${r.status})` : ''}`, ok ? 'ok' : 'bad'), !ok && (r.message ?? r.error) ? ` ${r.message ?? r.error}` : '');
       } catch (err) {
         out.replaceChildren(badge('Failed', 'bad'), ` ${errorText(err)}`);
       }
@@ -141,7 +141,7 @@ export async function render(root, ctx) {
     pageHead('Webhooks & Slack', 'Tell other systems, or your team, when users enter or leave a segment. Only live updates are sent, never bulk re-checks.'),
     h('section', { class: 'card stack' }, h('h2', {}, 'Webhooks'), whSecretOnce, whList, whForm),
     h('section', { class: 'card stack' }, h('h2', {}, 'Slack'), slList, slForm),
-    deliveryLog(ctx, { destination: 'webhook,slack' }, { title: 'Delivery log' }),
+    deliveryLog(ctx, [['webhook', 'Webhooks'], ['slack', 'Slack']], { title: 'Delivery log' }),
   );
   await Promise.all([loadWebhooks(), loadSlack()]);
 }

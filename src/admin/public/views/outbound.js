@@ -86,7 +86,8 @@ export async function render(root, ctx) {
       const r = await busy(testBtn, () => ctx.ws.post('/integrations/segment/test'), 'Sending…');
       const ok = r.ok ?? r.success ?? (r.status ? r.status < 300 : true);
       const answer = r.status ?? r.statusCode;
-      replace(testOut, notice(ok ? 'ok' : 'bad', ok ? 'Segment accepted the test event' : 'Segment refused the test event', answer ? ` (HTTP ${answer})` : '', '.', r.body || r.message || r.error ? h('pre', { class: 'json' }, typeof (r.body ?? r.message ?? r.error) === 'string' ? (r.body ?? r.message ?? r.error) : JSON.stringify(r.body ?? r.error, null, 2)) : null));
+      const said = r.message ?? r.error ?? r.body;
+      replace(testOut, notice(ok ? 'ok' : 'bad', ok ? 'Segment accepted the test event' : 'Segment refused the test event', answer ? ` (HTTP ${answer})` : '', '.', said && !(ok && said === 'Accepted') ? h('div', { class: 'small' }, 'Segment said: ', h('code', {}, typeof said === 'string' ? said : JSON.stringify(said))) : null));
     } catch (err) {
       replace(testOut, notice('bad', `The test event was not sent: ${errorText(err)}`));
     }
@@ -94,5 +95,5 @@ export async function render(root, ctx) {
   testBtn.disabled = !current;
   const testCard = h('section', { class: 'card' }, h('h2', {}, 'Test'), h('p', { class: 'muted' }, 'Sends one identify call for a test user with your write key, and shows Segment’s answer.'), testBtn, testOut);
 
-  root.append(pageHead('Send to Segment', 'Survey responses go back to your Segment workspace as identify, group and track calls.'), form, testCard, deliveryLog(ctx, { destination: 'segment' }));
+  root.append(pageHead('Send to Segment', 'Survey responses go back to your Segment workspace as identify, group and track calls.'), form, testCard, deliveryLog(ctx, [['segment', 'Segment']]));
 }

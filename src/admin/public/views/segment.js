@@ -32,7 +32,8 @@ function explainTree(x) {
   if (!x || typeof x !== 'object') return h('span', {}, String(x));
   const boolKey = BOOL_KEYS.find((k) => typeof x[k] === 'boolean');
   const cond = x.condition ?? x.node ?? x.definition ?? null;
-  const label = x.description ?? x.label ?? x.reason ?? (cond ? describe(cond) : x.type ? String(x.type) : '');
+  const group = x.group ? ({ all: 'All of', any: 'Any of', not: 'Not' })[x.group] ?? x.group : null;
+  const label = x.description ?? x.label ?? x.reason ?? group ?? (cond ? describe(cond) : x.type ? String(x.type) : '');
   const kids = x.children ?? x.nodes ?? x.conditions ?? (Array.isArray(x.all) ? x.all : Array.isArray(x.any) ? x.any : null);
   const actual = x.actual ?? x.observed ?? x.found ?? (boolKey !== 'value' && x.value !== undefined && typeof x.value !== 'object' ? x.value : undefined);
   return h(
@@ -50,6 +51,11 @@ export async function render(root, ctx) {
   const seg = await ctx.ws.get(`/segments/${id}`);
   const base = `/admin/w/${ctx.wsId}/segments/${id}`;
   const notices = h('div', {});
+  if (ctx.handoff.segmentResult?.id === id) {
+    const { result, message } = ctx.handoff.segmentResult;
+    delete ctx.handoff.segmentResult;
+    notices.append(notice('ok', message), unknownNotice(result) ?? '');
+  }
 
   const setStatus = (status, label) => async (e) => {
     if (status === 'archived' && !(await confirmDialog('Archive this segment?', 'It stops updating and disappears from lists and pickers. Its members and history are kept, and you can restore it later.', 'Archive', true))) return;
@@ -152,7 +158,7 @@ export async function render(root, ctx) {
     explainCard = h('section', { class: 'card' }, h('h2', {}, 'Why is a user in or out?'), f, out);
   }
 
-  const staticCards = seg.type === 'static' ? staticTools(ctx, id, base, notices) : null;
+  const staticCards = seg.type === 'static' ? staticTools(ctx, id, base) : null;
 
   root.append(head, meta, h('div', { class: 'spacer' }), notices, stats, staticCards, h('div', { class: 'grid-2' }, membersCard, logCard), explainCard, defCard);
   root.querySelector('.spacer').style.height = '12px';
@@ -160,9 +166,10 @@ export async function render(root, ctx) {
   await loadMembers();
 }
 
-function staticTools(ctx, id, base, notices) {
-  const refresh = (msg) => {
+function staticTools(ctx, id, base) {
+  const refresh = (msg, r) => {
     toast(msg);
+    ctx.handoff.segmentResult = { id, result: r, message: msg };
     ctx.navigate(base, { replace: true });
   };
 
@@ -181,7 +188,7 @@ function staticTools(ctx, id, base, notices) {
     const remove = e.submitter?.value === 'remove';
     try {
       const r = await busy(remove ? removeBtn : addBtn, () => (remove ? ctx.ws.del(`/segments/${id}/members`, { userIds }) : ctx.ws.post(`/segments/${id}/members`, { userIds, mode: 'add' })), 'Saving…');
-      refresh(summary(r, remove ? 'removed' : 'added', userIds.length));
+      refresh(summary(r), r);
     } catch (err) {
       const rest = showFieldErrors(err, { userIds: idsField });
       if (rest.length) idsNotice.replaceChildren(notice('bad', rest.join(' ')));
@@ -190,7 +197,7 @@ function staticTools(ctx, id, base, notices) {
 
   // CSV upload.
   const file = h('input', { type: 'file', accept: '.csv,text/csv,text/plain', id: 'csv-file' });
-  const fileField = field('CSV file', file, { hint: 'One user id per line, or a column named userId / user_id. A header row is fine.' });
+  const fileField = field('CSV file', file, { hint: 'One user id per line, or a column named userId, user_id or email (matched against the email trait). A header row is fine.' });
   const mode = select([['add', 'Append to the current list'], ['replace', 'Replace the whole list']], { id: 'csv-mode' });
   const modeField = field('Mode', mode);
   const csvNotice = h('div', { 'aria-live': 'polite' });
@@ -203,13 +210,14 @@ function staticTools(ctx, id, base, notices) {
     if (!f) return fileField.setError('Choose a CSV file.');
     if (f.size > 20 * 1024 * 1024) return fileField.setError('This file is larger than 20 MB; split it into smaller files.');
     fileField.setError(null);
-    const parsed = parseUserIds(await f.text());
+    const text = await f.text();
+    const parsed = parseUserIds(text);
     if (parsed.error) return fileField.setError(parsed.error);
     if (!parsed.userIds.length) return fileField.setError('No user ids were found in this file.');
     if (mode.value === 'replace' && !(await confirmDialog('Replace the whole list?', `The segment will hold exactly the ${num(parsed.userIds.length)} users of this file; everyone else leaves it.`, 'Replace', true))) return;
     try {
-      const r = await busy(upBtn, () => ctx.ws.post(`/segments/${id}/members`, { userIds: parsed.userIds, mode: mode.value }), 'Uploading…');
-      refresh(`${summary(r, mode.value === 'replace' ? 'in the list now' : 'added', parsed.userIds.length)} from ${f.name}`);
+      const r = await busy(upBtn, () => ctx.ws.postText(`/segments/${id}/members?mode=${mode.value}`, text, 'text/csv'), 'Uploading…');
+      refresh(`${f.name}: ${summary(r)}`, r);
     } catch (err) {
       csvNotice.replaceChildren(notice('bad', `The file was not imported: ${errorText(err)}`));
     }
@@ -231,19 +239,31 @@ function staticTools(ctx, id, base, notices) {
     otherField.setError(null);
     try {
       const r = await busy(subBtn, () => ctx.ws.post(`/segments/${id}/subtract`, { segmentId: other.value }), 'Subtracting…');
-      refresh(summary(r, 'removed', null));
+      refresh(summary(r), r);
     } catch (err) {
       subNotice.replaceChildren(notice('bad', errorText(err)));
     }
   });
 
-  return h('div', {}, h('div', { class: 'grid-2' }, idsForm, csvForm), subForm, notices);
+  return h('div', {}, h('div', { class: 'grid-2' }, idsForm, csvForm), subForm);
 }
 
-function summary(r, verb, sent) {
-  const n = r?.added ?? r?.removed ?? r?.count ?? r?.size ?? null;
-  if (typeof n === 'number') return `${num(n)} ${n === 1 ? 'user' : 'users'} ${verb}`;
-  return sent ? `${num(sent)} user ids sent` : 'Done';
+/** "2 added, 1 removed; 5 members now" from the static list's answer. */
+function summary(r) {
+  if (!r || typeof r !== 'object') return 'Done';
+  const parts = [];
+  if (typeof r.added === 'number') parts.push(`${num(r.added)} added`);
+  if (typeof r.removed === 'number') parts.push(`${num(r.removed)} removed`);
+  let text = parts.join(', ') || 'Done';
+  if (typeof r.size === 'number') text += `; ${num(r.size)} ${r.size === 1 ? 'member' : 'members'} now`;
+  return text;
+}
+
+/** Ids the gateway does not know: shown, never silently created. */
+function unknownNotice(r) {
+  const u = Array.isArray(r?.unknown) ? r.unknown : [];
+  if (!u.length) return null;
+  return notice('warn', `${num(u.length)} ${u.length === 1 ? 'id was' : 'ids were'} not found among your users and ${u.length === 1 ? 'was' : 'were'} skipped: `, h('code', {}, u.slice(0, 20).join(', ')), u.length > 20 ? ` and ${num(u.length - 20)} more` : '');
 }
 
 export { when };

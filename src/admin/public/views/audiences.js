@@ -82,7 +82,7 @@ function audienceCard(ctx, a, names) {
   const userField = field('Check a user id', input({ autocomplete: 'off', placeholder: 'e.g. user-42' }));
   const out = h('div', { 'aria-live': 'polite' });
   const go = h('button', { type: 'submit', class: 'btn' }, 'Check eligibility');
-  const f = h('form', { class: 'row', novalidate: true }, h('div', { class: 'spacer' }, userField), go);
+  const f = h('form', { class: 'row inline-form', novalidate: true }, h('div', { class: 'spacer' }, userField), go);
   f.addEventListener('submit', async (e) => {
     e.preventDefault();
     const u = userField.input.value.trim();

@@ -21,7 +21,7 @@ export async function render(root, ctx) {
   const c = current ?? {};
   const hint = c.writeKeyHint ?? c.writeKeyMasked ?? (typeof c.writeKey === 'string' ? c.writeKey : null);
 
-  const status = h('p', {}, current ? badge(c.enabled ? 'Sending' : 'Switched off', c.enabled ? 'ok' : 'warn') : badge('Not set up'), ' ', hint ? h('span', { class: 'muted small' }, 'Write key ', h('code', {}, hint)) : null);
+  const status = h('p', { id: 'integration-status' }, current ? badge(c.enabled ? 'Sending' : 'Switched off', c.enabled ? 'ok' : 'warn') : badge('Not set up'), ' ', hint ? h('span', { class: 'muted small' }, 'Write key ', h('code', {}, hint)) : null);
   const keyField = field('Segment write key', input({ type: 'password', autocomplete: 'off', placeholder: hint ? 'Saved. Leave empty to keep it.' : 'From your Segment source settings' }), { hint: 'Create an HTTP API source in Segment and paste its write key. It is stored encrypted and never shown again in full.' });
   const enabled = h('input', { type: 'checkbox', id: 'seg-enabled', checked: current ? c.enabled : true });
   const prefixField = field('Trait prefix', input({ value: c.traitPrefix ?? 'survey_' }), { hint: 'Answers become traits named <prefix><question id>, e.g. survey_nps.' });

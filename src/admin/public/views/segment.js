@@ -138,7 +138,7 @@ export async function render(root, ctx) {
     const userField = field('User id', input({ autocomplete: 'off', placeholder: 'e.g. user-42' }));
     const out = h('div', { 'aria-live': 'polite' });
     const go = h('button', { type: 'submit', class: 'btn' }, 'Explain');
-    const f = h('form', { class: 'row', novalidate: true }, h('div', { class: 'spacer' }, userField), go);
+    const f = h('form', { class: 'row inline-form', novalidate: true }, h('div', { class: 'spacer' }, userField), go);
     f.addEventListener('submit', async (e) => {
       e.preventDefault();
       const u = userField.input.value.trim();
@@ -160,7 +160,7 @@ export async function render(root, ctx) {
 
   const staticCards = seg.type === 'static' ? staticTools(ctx, id, base) : null;
 
-  root.append(head, meta, h('div', { class: 'spacer' }), notices, stats, staticCards, h('div', { class: 'grid-2' }, membersCard, logCard), explainCard, defCard);
+  root.append(...[head, meta, h('div', { class: 'spacer' }), notices, stats, staticCards, h('div', { class: 'grid-2' }, membersCard, logCard), explainCard, defCard].filter(Boolean));
   root.querySelector('.spacer').style.height = '12px';
   more.hidden = true;
   await loadMembers();
@@ -168,7 +168,6 @@ export async function render(root, ctx) {
 
 function staticTools(ctx, id, base) {
   const refresh = (msg, r) => {
-    toast(msg);
     ctx.handoff.segmentResult = { id, result: r, message: msg };
     ctx.navigate(base, { replace: true });
   };

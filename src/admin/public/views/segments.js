@@ -44,7 +44,7 @@ export async function render(root, ctx) {
           { label: 'Name', cell: (s) => h('div', {}, h('a', { href: `/admin/w/${ctx.wsId}/segments/${s.id}` }, s.name), s.description ? h('div', { class: 'muted small' }, s.description) : null) },
           { label: 'Type', cell: (s) => badge(typeLabel(s.type)) },
           { label: 'Status', cell: (s) => statusBadge(s.status) },
-          { label: 'Size', num: true, cell: (s) => (s.status === 'draft' ? h('span', { class: 'muted' }, 'not evaluated') : num(s.size ?? sizes?.[s.id] ?? history[s.id]?.at(-1)?.size)) },
+          { label: 'Size', num: true, cell: (s) => (s.status === 'draft' && s.type === 'dynamic' ? h('span', { class: 'muted' }, 'not evaluated') : num(s.size ?? sizes?.[s.id] ?? history[s.id]?.at(-1)?.size)) },
           { label: 'Last 30 evaluations', cell: (s) => sparkline(history[s.id] ?? [], { label: `${s.name} size` }) },
           { label: 'Updated', cell: (s) => timeEl(s.updatedAt ?? s.createdAt) },
         ],

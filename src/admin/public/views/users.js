@@ -26,6 +26,7 @@ export async function render(root, ctx) {
     ctx.navigate(`${location.pathname}?${params()}`, { replace: true });
   });
 
+  const segNames = new Map(segments.map((s) => [s.id, s.name]));
   const statics = segments.filter((s) => s.type === 'static' && s.status !== 'archived');
   let cursor = null;
   const rows = [];
@@ -35,8 +36,9 @@ export async function render(root, ctx) {
   const addBtn = button('Add', async () => {
     if (!target.value || !selected.size) return toast(!selected.size ? 'Select some users first' : 'Choose a manual list', 'bad');
     try {
-      await busy(addBtn, () => ctx.ws.post(`/segments/${target.value}/members`, { userIds: [...selected], mode: 'add' }));
-      toast(`${num(selected.size)} users added`);
+      const r = await busy(addBtn, () => ctx.ws.post(`/segments/${target.value}/members`, { userIds: [...selected], mode: 'add' }));
+      const name = statics.find((s) => s.id === target.value)?.name ?? 'the list';
+      toast(typeof r?.added === 'number' ? `${num(r.added)} added to ${name}` : `Added to ${name}`);
     } catch (err) {
       toast(errorText(err), 'bad');
     }
@@ -63,11 +65,12 @@ export async function render(root, ctx) {
         h('div', { style: null }, table([
           { label: '', cell: check },
           { label: 'User', cell: (u) => h('a', { href: '#', onClick: (e) => { e.preventDefault(); void openUser(u.userId); } }, u.userId) },
-          { label: 'Email', cell: (u) => u.traits?.email ?? u.email ?? '—' },
-          { label: 'Plan', cell: (u) => String(u.traits?.plan ?? '—') },
+          { label: 'Email', cell: (u) => u.email ?? u.traits?.email ?? '—' },
+          { label: 'Name', cell: (u) => u.name ?? u.traits?.name ?? '—' },
           { label: 'First seen', cell: (u) => timeEl(u.firstSeenAt) },
           { label: 'Last seen', cell: (u) => timeEl(u.lastSeenAt) },
           { label: 'Last response', cell: (u) => timeEl(u.lastSurveyResponseAt) },
+          { label: 'Segments', cell: (u) => (u.segments ?? []).map((id) => segNames.get(id) ?? '').filter(Boolean).join(', ') || '—' },
         ], rows, { caption: 'Users' })),
         h('div', { class: 'row', style: null }, more));
     } catch (err) {
@@ -79,13 +82,16 @@ export async function render(root, ctx) {
     replace(detail, loading());
     try {
       const u = await ctx.ws.get(`/users/${encodeURIComponent(userId)}`);
-      const names = new Map(segments.map((s) => [s.id, s.name]));
-      const segs = (u.segments ?? []).map((s) => (typeof s === 'string' ? names.get(s) ?? s : `${names.get(s.segmentId ?? s.id) ?? s.segmentId ?? s.id}`));
-      replace(detail, h('section', { class: 'card' }, h('h2', {}, u.userId),
-        h('p', { class: 'small' }, 'First seen ', timeEl(u.firstSeenAt), ' · last seen ', timeEl(u.lastSeenAt)),
-        h('h3', {}, 'Segments'), segs.length ? h('p', {}, segs.join(', ')) : h('p', { class: 'muted' }, 'None'),
+      const entries = u.segmentEntries ?? (u.segments ?? []).map((id) => ({ segmentId: id, name: segNames.get(id) ?? id }));
+      replace(detail, h('section', { class: 'card stack' }, h('h2', {}, u.name ? `${u.name} (${u.userId})` : u.userId),
+        h('p', { class: 'small' }, u.email ? [u.email, ' · '] : null, 'first seen ', timeEl(u.firstSeenAt), ' · last seen ', timeEl(u.lastSeenAt), ' · last response ', timeEl(u.lastSurveyResponseAt)),
+        h('h3', {}, 'Segments'),
+        entries.length ? table([{ label: 'Segment', cell: (e) => h('a', { href: `/admin/w/${ctx.wsId}/segments/${e.segmentId}` }, e.name ?? e.segmentId) }, { label: 'Entered', cell: (e) => timeEl(e.enteredAt) }], entries) : h('p', { class: 'muted' }, 'Not in any segment.'),
         h('h3', {}, 'Traits'), h('pre', { class: 'json' }, JSON.stringify(u.traits ?? {}, null, 2)),
-        u.recentEvents?.length ? [h('h3', {}, 'Recent events'), table([{ label: 'Event', cell: (e) => e.event ?? e.type }, { label: 'When', cell: (e) => timeEl(e.timestamp ?? e.at) }], u.recentEvents.slice(0, 20))] : null));
+        u.accounts?.length ? [h('h3', {}, 'Accounts'), h('p', {}, u.accounts.map((a) => a.groupId).join(', '))] : null,
+        u.recentEvents?.length ? [h('h3', {}, 'Recent events'), table([{ label: 'Event', cell: (e) => e.event ?? e.type }, { label: 'When', cell: (e) => timeEl(e.timestamp) }], u.recentEvents.slice(0, 20))] : null,
+        u.responses?.length ? [h('h3', {}, 'Survey responses'), table([{ label: 'Survey', cell: (r) => r.surveyName ?? r.surveyId }, { label: 'Answers', cell: (r) => h('code', {}, JSON.stringify(r.answers)) }, { label: 'When', cell: (r) => timeEl(r.completedAt) }], u.responses.slice(0, 20))] : null,
+        u.membershipLog?.length ? [h('h3', {}, 'Membership log'), table([{ label: 'Segment', cell: (l) => l.segmentName ?? l.segmentId }, { label: 'Change', cell: (l) => l.change }, { label: 'When', cell: (l) => timeEl(l.at) }], u.membershipLog.slice(0, 30))] : null));
       detail.scrollIntoView({ block: 'start' });
     } catch (err) {
       replace(detail, notice('bad', errorText(err)));

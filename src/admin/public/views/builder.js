@@ -71,12 +71,45 @@ export async function render(root, ctx) {
     } catch (err) {
       if (my !== seq) return;
       countEl.textContent = '—';
-      previewState.textContent = errorText(err);
       sampleList.replaceChildren();
+      const placed = placeServerIssues(err);
+      previewState.textContent = placed ? 'The gateway cannot count this yet: see the marked condition.' : errorText(err);
     }
   }, 450);
 
+  // A 400 from the server names the node by path (definition.all.1.value): show the message on that condition.
+  const serverErrors = new Map();
+  function nodeAt(path) {
+    const parts = String(path).split('.');
+    if (parts[0] !== 'definition') return null;
+    let node = tree;
+    let i = 1;
+    while (i < parts.length && node.kind === 'group') {
+      if (node.negate) {
+        if (parts[i] !== 'not') break;
+        i++;
+      }
+      if (parts[i] !== node.match || !/^\d+$/.test(parts[i + 1] ?? '')) break;
+      const child = node.children[Number(parts[i + 1])];
+      if (!child) break;
+      node = child;
+      i += 2;
+    }
+    return node;
+  }
+  function placeServerIssues(err) {
+    serverErrors.clear();
+    const issues = err?.status === 400 && Array.isArray(err.details) ? err.details : [];
+    for (const issue of issues) {
+      const node = nodeAt(issue.path);
+      if (node) serverErrors.set(node, [serverErrors.get(node), issue.message].filter(Boolean).join(' '));
+    }
+    refreshProblems();
+    return serverErrors.size > 0;
+  }
+
   function changed({ rerender = false } = {}) {
+    serverErrors.clear();
     if (rerender) renderTree();
     else refreshProblems();
     runPreview();
@@ -86,7 +119,7 @@ export async function render(root, ctx) {
   const problemSlots = new Map();
   function refreshProblems() {
     for (const [node, slots] of problemSlots) {
-      const p = problems(node);
+      const p = { ...problems(node), server: serverErrors.get(node) };
       for (const [key, slot] of Object.entries(slots)) {
         const msg = slot.touched() ? p[key] : null;
         slot.el.textContent = msg ?? '';
@@ -113,7 +146,7 @@ export async function render(root, ctx) {
     let touched = Boolean(existing) || submitted;
     if (inputEl) inputEl.addEventListener('blur', () => { touched = true; refreshProblems(); });
     const entry = problemSlots.get(node) ?? {};
-    entry[key] = { el, input: inputEl, touched: () => touched || submitted };
+    entry[key] = { el, input: inputEl, touched: () => key === 'server' || touched || submitted };
     problemSlots.set(node, entry);
     return el;
   }
@@ -158,7 +191,7 @@ export async function render(root, ctx) {
       group.children.push(g);
       changed({ rerender: true });
     }, 'small');
-    const err = slot(group, 'children', null);
+    const err = [slot(group, 'children', null), slot(group, 'server', null)];
     return h('div', { class: `group${group.negate ? ' negated' : ''}`, role: 'group', 'aria-label': `${group.negate ? 'Not ' : ''}${group.match} of` }, head, children, err, h('div', { class: 'row', style: null }, addCond, addGroup));
   }
 
@@ -171,7 +204,7 @@ export async function render(root, ctx) {
       changed({ rerender: true });
     });
     const remove = button('Remove', () => { parent.children.splice(parent.children.indexOf(node), 1); changed({ rerender: true }); }, 'small ghost danger', { 'aria-label': 'Remove condition' });
-    return h('div', { class: 'cond' }, h('div', { class: 'cond-grid' }, h('div', { class: 'field' }, h('label', { class: 'label' }, 'Condition'), kindSel), ...conditionFields(node)), h('div', { class: 'cond-actions' }, h('span'), remove));
+    return h('div', { class: 'cond' }, h('div', { class: 'cond-grid' }, h('div', { class: 'field' }, h('label', { class: 'label', for: kindSel.id || (kindSel.id = nextId('k')) }, 'Condition'), kindSel), ...conditionFields(node)), slot(node, 'server', null), h('div', { class: 'cond-actions' }, h('span'), remove));
   }
 
   function comparisonFields(node, ops, { valueKey = 'value', daysKey = 'days', opKey = 'op', prefix = '' } = {}) {

@@ -73,6 +73,7 @@ function typed(op, raw) {
     case 'list':
       return s.split(',').map((x) => x.trim()).filter(Boolean).map((x) => (/^-?(0|[1-9]\d*)(\.\d+)?$/.test(x) ? Number(x) : x));
     case 'text':
+      if (['contains', 'not_contains', 'starts_with', 'ends_with'].includes(op)) return s;
       if (s === 'true' || s === 'false') return s === 'true';
       if (/^-?(0|[1-9]\d*)(\.\d+)?$/.test(s)) return Number(s);
       return s;

@@ -101,6 +101,39 @@ d('admin page in a browser', () => {
     await shot(page, '02-connect-segment');
   });
 
+  it('rotates the ingest key after confirmation, and sets the Webhooks shared secret', async () => {
+    await page.getByRole('button', { name: 'Rotate key…' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
+    expect(await page.locator('#ingest-key-value').inputValue()).toBe(ws.ingestKey);
+    await page.getByRole('button', { name: 'Rotate key…' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Rotate key' }).click();
+    await expect.poll(() => page.locator('#ingest-key-value').inputValue()).not.toBe(ws.ingestKey);
+    const fresh = await page.locator('#ingest-key-value').inputValue();
+    const old = await fetch(`${server.url}/v1/track`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${ws.ingestKey}` },
+      body: JSON.stringify({ userId: 'ada', event: 'Old key' }),
+    });
+    expect(old.status).toBe(401);
+    ws.ingestKey = fresh;
+
+    await page.getByLabel('Shared secret').fill('short');
+    await page.getByRole('button', { name: 'Save secret' }).click();
+    await page.getByText('Use at least 8 characters.').waitFor();
+    await page.getByLabel('Shared secret').fill('a-long-shared-secret');
+    await page.getByRole('button', { name: 'Save secret' }).click();
+    await page.getByText('Signature required').waitFor();
+    const unsigned = await fetch(`${server.url}/v1/webhooks/segment`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${fresh}` },
+      body: JSON.stringify({ type: 'track', userId: 'ada', event: 'Unsigned' }),
+    });
+    expect(unsigned.status).toBe(401);
+    await page.getByRole('button', { name: 'Remove secret' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Remove' }).click();
+    await page.getByText('Not set', { exact: true }).waitFor();
+  });
+
   it('saves a Segment write key and sends a test event to (fake) Segment', async (t) => {
     if (!(await hasRoute('get', `/api/workspaces/${ws.id}/integrations/segment`))) return t.skip();
     await page.getByRole('link', { name: 'Send to Segment' }).click();

@@ -189,6 +189,21 @@ d('admin page in a browser', () => {
     expect(seg.definition).toEqual(definition);
     await shot(page, '06-segment-page');
 
+    // Pause, archive (after confirming), find it behind the filter, restore.
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await page.locator('.badge', { hasText: 'paused' }).waitFor();
+    await page.getByRole('button', { name: 'Archive' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Archive' }).click();
+    await page.locator('.badge', { hasText: 'archived' }).waitFor();
+    await page.getByRole('link', { name: 'Segments', exact: true }).click();
+    await page.getByText('No segments yet').waitFor();
+    await page.getByLabel('Show').selectOption('archived');
+    await page.getByRole('link', { name: 'Engaged pro users' }).click();
+    await page.getByRole('button', { name: 'Restore' }).click();
+    await page.locator('.badge', { hasText: 'paused' }).waitFor();
+    await page.getByRole('button', { name: 'Activate' }).click();
+    await page.locator('.badge', { hasText: 'active' }).waitFor();
+
     // Why is bob not in? He is pro but clicked only once.
     await page.getByLabel('User id').fill('bob');
     await page.getByRole('button', { name: 'Explain' }).click();

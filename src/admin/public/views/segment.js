@@ -58,9 +58,10 @@ export async function render(root, ctx) {
   }
 
   const setStatus = (status, label) => async (e) => {
+    const btn = e.currentTarget; // (gone once the event is over, e.g. after the confirmation)
     if (status === 'archived' && !(await confirmDialog('Archive this segment?', 'It stops updating and disappears from lists and pickers. Its members and history are kept, and you can restore it later.', 'Archive', true))) return;
     try {
-      await busy(e.currentTarget, () => ctx.ws.patch(`/segments/${id}`, { status }), `${label}…`);
+      await busy(btn, () => ctx.ws.patch(`/segments/${id}`, { status }), `${label}…`);
       toast(`Segment ${status === 'active' ? 'activated' : status}`);
       ctx.navigate(base, { replace: true });
     } catch (err) {

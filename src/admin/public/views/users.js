@@ -10,7 +10,7 @@ export async function render(root, ctx) {
   const resp = field('Responded within', select([['', 'Any time'], ['7', '7 days'], ['30', '30 days'], ['90', '90 days']], { value: ctx.query.get('respondedWithinDays') ?? '' }));
   const sort = field('Sort by', select([['lastSeenAt', 'Last seen'], ['firstSeenAt', 'First seen'], ['lastSurveyResponseAt', 'Last response']], { value: ctx.query.get('sort') ?? 'lastSeenAt' }));
   const go = h('button', { type: 'submit', class: 'btn primary' }, 'Search');
-  const filters = h('form', { class: 'card', novalidate: true, role: 'search' }, h('div', { class: 'form-grid' }, q, seg, seen, resp, sort), h('div', { class: 'row', style: null }, go));
+  const filters = h('form', { class: 'card', novalidate: true, role: 'search' }, h('div', { class: 'form-grid' }, q, seg, seen, resp, sort), h('div', { class: 'row form-actions' }, go));
   const box = h('div', {}, loading());
   const detail = h('div', { id: 'user-detail' });
   root.append(pageHead('Users', 'Everyone who sent an event or answered a survey.'), filters, box, detail);

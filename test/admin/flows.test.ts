@@ -25,6 +25,7 @@ let server: { url: string; close(): Promise<void> };
 let segmentUrl: string;
 let b: TestBrowser;
 let page: Page;
+const pageErrors: string[] = [];
 let ws: { id: string; ingestKey: string };
 
 /** True when the gateway has this route (an area that may not have landed yet). */
@@ -52,6 +53,8 @@ d('admin page in a browser', () => {
     server = await listen(gw.app);
     b = await openBrowser(1280, 860);
     page = b.page;
+    page.on('pageerror', (e) => pageErrors.push(String(e)));
+    page.on('console', (m) => { if (m.type() === 'error' && /Content Security Policy|Uncaught/i.test(m.text())) pageErrors.push(m.text()); });
   });
   afterAll(async () => {
     await b?.close();
@@ -315,5 +318,9 @@ d('admin page in a browser', () => {
     expect(status).toBe(401);
     const script = await page.evaluate(async () => (await fetch('/admin/assets/app.js')).status);
     expect(script).toBe(401);
+  });
+
+  it('ran without script errors or CSP violations', () => {
+    expect(pageErrors).toEqual([]);
   });
 });

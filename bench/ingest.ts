@@ -25,6 +25,8 @@ import { machineLine } from './lib/machine.js';
 import { segmentMessage } from './lib/segment-messages.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+/** BENCH_ONLY=noop,gateway,pg runs a subset (for profiling sessions). */
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'noop,gateway,pg').split(','));
 const BATCH_SIZE = 100;
 const FIXED_RATE = 2_000;
 const ADMIN_TOKEN = 'bench-admin-token-0123456789';
@@ -103,6 +105,34 @@ function record(name: string, r: Result, eventsPerRequest: number, note?: string
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
+/** CPU seconds used so far by a process (Linux /proc; 0 elsewhere). */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks (USER_HZ = 100)
+  } catch {
+    return 0;
+  }
+}
+
+/** Where the CPU went during a run: the gateway process, the load generator (this process) and PostgreSQL backends. */
+async function cpuMeter(gatewayPid: number, databaseUrl: string) {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  const backends = async () => (await client.query('select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()')).rows.map((r) => r.pid as number);
+  const pgCpu = async () => (await backends()).reduce((s, pid) => s + cpuSeconds(pid), 0);
+  const start = { gw: cpuSeconds(gatewayPid), me: process.cpuUsage(), pg: await pgCpu(), at: performance.now() };
+  return async () => {
+    const seconds = (performance.now() - start.at) / 1000;
+    const me = process.cpuUsage(start.me);
+    const line = `cpu: gateway ${pct(cpuSeconds(gatewayPid) - start.gw, seconds)}, load generator ${pct((me.user + me.system) / 1e6, seconds)}, ` +
+      `postgres backends ${pct((await pgCpu()) - start.pg, seconds)} (of one core)`;
+    await client.end();
+    return line;
+  };
+}
+const pct = (cpu: number, seconds: number) => `${Math.round((cpu / seconds) * 100)}%`;
+
 let sequence = 0;
 const run = crypto.randomBytes(4).toString('hex');
 
@@ -118,7 +148,7 @@ function singleLoad(url: string, key: string, opts: { seconds: number; connectio
       method: 'POST',
       path: '/v1/segment',
       headers: { 'content-type': 'application/json', authorization: auth },
-      setupRequest: (req) => ({ ...req, body: JSON.stringify(segmentMessage(run, sequence++)) }),
+      setupRequest: (req) => { req.body = JSON.stringify(segmentMessage(run, sequence++)); return req; },
     }],
   });
 }
@@ -137,7 +167,8 @@ function batchLoad(url: string, key: string, opts: { seconds: number; connection
       setupRequest: (req) => {
         const batch = [];
         for (let i = 0; i < BATCH_SIZE; i++) batch.push(segmentMessage(run, sequence++));
-        return { ...req, body: JSON.stringify({ batch, context: { library: { name: 'analytics-node', version: '3.1.0' } } }) };
+        req.body = JSON.stringify({ batch, context: { library: { name: 'analytics-node', version: '3.1.0' } } });
+        return req;
       },
     }],
   });
@@ -242,6 +273,7 @@ async function main() {
 
   try {
     // 1. The framework floor.
+    if (ONLY.has('noop')) {
     console.log('framework floor (no-op Express 5 handler, lean JSON reader, res.json):');
     const noop = await startChild('noop');
     try {
@@ -251,28 +283,38 @@ async function main() {
     } finally {
       await stopChild(noop.child);
     }
+    }
 
     // 2. The gateway (its own database, migrated on start).
+    if (ONLY.has('gateway') || ONLY.has('pg')) {
     console.log('\ngateway (ROLE=api, group commit, PostgreSQL):');
     const gw = await startChild('gateway', databaseUrl);
     try {
       const res = await fetch(`${gw.url}/api/workspaces`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` }, body: JSON.stringify({ name: 'bench' }) });
       const { ingestKey } = (await res.json()) as { ingestKey: string };
+      if (ONLY.has('gateway')) {
       await singleLoad(gw.url, ingestKey, { seconds: 3, connections: 32 }); // warm-up: JIT, pool, caches
+      let meter = await cpuMeter(gw.child.pid!, databaseUrl);
       const single = record('gateway: POST /v1/segment, single event', await singleLoad(gw.url, ingestKey, { seconds: SECONDS, connections: 32 }), 1);
+      console.log(`    ${await meter()}`);
       const before = await groupCommitStats(gw.url);
+      meter = await cpuMeter(gw.child.pid!, databaseUrl);
       const batch = record(`gateway: POST /v1/batch, ${BATCH_SIZE} events a request`, await batchLoad(gw.url, ingestKey, { seconds: SECONDS, connections: 8 }), BATCH_SIZE);
+      console.log(`    ${await meter()}`);
       const after = await groupCommitStats(gw.url);
       const fixed = record(`gateway: fixed ${fmt(FIXED_RATE)} events/s, single events`, await singleLoad(gw.url, ingestKey, { seconds: SECONDS, connections: 32, rate: FIXED_RATE }), 1);
       console.log(`  group commit: ${fmt(before.perCommit)} messages a commit under single-event load, ${fmt((after.messages - before.messages) / (after.commits - before.commits))} under batches`);
-      const noopSingle = figures.find((f) => f.name === 'no-op: single event')!;
-      console.log(`  ratios: single / no-op = ${(single.eventsPerSec / noopSingle.eventsPerSec).toFixed(2)}; fixed-rate achieved ${fmt(fixed.eventsPerSec)} events/s`);
+      const noopSingle = figures.find((f) => f.name === 'no-op: single event');
+      if (noopSingle) console.log(`  ratios: single / no-op = ${(single.eventsPerSec / noopSingle.eventsPerSec).toFixed(2)}; fixed-rate achieved ${fmt(fixed.eventsPerSec)} events/s`);
       void batch;
+      }
     } finally {
       await stopChild(gw.child);
     }
+    }
 
     // 3. The PostgreSQL ceiling, same rows, same database server.
+    if (ONLY.has('pg')) {
     console.log('\nPostgreSQL ceiling (same rows into a scratch copy of events, indexes included):');
     const db = new pg.Client({ connectionString: databaseUrl });
     await db.connect();
@@ -283,6 +325,7 @@ async function main() {
     await copyCeiling(databaseUrl, rows);
     await insertCeiling(databaseUrl, rows, BATCH_SIZE, 2);
     await insertCeiling(databaseUrl, rows, 1_000, 2);
+    }
   } finally {
     await admin.query(`drop database if exists ${dbName} with (force)`);
     await admin.end();

@@ -1,4 +1,5 @@
 import type { Db } from '../db/types.js';
+import { prepared } from '../db/prepared.js';
 import type { IngestMessage } from './normalize.js';
 
 /** anonymousId → userId for anonymous ids already linked to a user, so later anonymous-only messages land on the user. */
@@ -12,7 +13,7 @@ export async function resolveAnonymousIds(db: Db, messages: IngestMessage[]): Pr
        join anonymous_profiles p on p.workspace_id = k.w and p.anonymous_id = k.a
       where p.user_id is not null`,
     [JSON.stringify(keys)],
-  );
+  ).options(prepared('ag_resolve_anonymous'));
   const map = new Map<string, string>();
   for (const r of rows as { workspace_id: string; anonymous_id: string; user_id: string }[]) map.set(`${r.workspace_id}\u0001${r.anonymous_id}`, r.user_id);
   for (const m of wanted) {
@@ -62,6 +63,6 @@ export async function insertEvents(db: Db, messages: IngestMessage[]): Promise<S
      )
      select min(input.i) as i from ins join input using (workspace_id, message_id) group by ins.workspace_id, ins.message_id`,
     [JSON.stringify(rows)],
-  );
+  ).options(prepared('ag_insert_events'));
   return new Set((inserted as { i: number }[]).map((r) => r.i));
 }

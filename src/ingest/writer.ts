@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { IngestMessage } from './normalize.js';
 import { insertEvents, resolveAnonymousIds } from './store.js';
-import { aggregateProfileChanges } from '../profiles/aggregate.js';
+import { aggregateProfileChanges, type ProfileChanges } from '../profiles/aggregate.js';
 import { applyProfileChanges } from '../profiles/store.js';
 import { isConnectionError } from '../db/knex.js';
 import { metrics } from '../http/metrics.js';
@@ -14,15 +14,28 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
+/**
+ * Anonymous ids this process has seen linked to a user (workspace \u0001 anonymousId). Once linked, a visitor
+ * stays linked (the link statement only touches unlinked ones), so analytics.js traffic, which carries both ids
+ * on every message, skips the identity statement after the first commit. Filled only after a commit.
+ */
+const linked = new Set<string>();
+const LINKED_MAX = 200_000;
+
 /** Stores a batch of messages in one transaction: events, profiles, counters and dirty marks. */
 export async function storeMessages(db: Knex, messages: IngestMessage[]): Promise<WriteOutcome[]> {
-  return db.transaction(async (trx) => {
+  let links: ProfileChanges['links'] = [];
+  const outcomes = await db.transaction(async (trx) => {
     await resolveAnonymousIds(trx, messages);
     const fresh = await insertEvents(trx, messages);
-    const newMessages = messages.filter((_, i) => fresh.has(i));
-    await applyProfileChanges(trx, aggregateProfileChanges(newMessages));
-    return messages.map((_, i) => (fresh.has(i) ? 'accepted' : 'duplicate'));
+    const changes = aggregateProfileChanges(fresh.size === messages.length ? messages : messages.filter((_, i) => fresh.has(i)));
+    changes.links = links = changes.links.filter((l) => !linked.has(`${l.workspace_id}\u0001${l.anonymous_id}`));
+    await applyProfileChanges(trx, changes);
+    return messages.map((_, i): WriteOutcome => (fresh.has(i) ? 'accepted' : 'duplicate'));
   });
+  if (linked.size + links.length > LINKED_MAX) linked.clear();
+  for (const l of links) linked.add(`${l.workspace_id}\u0001${l.anonymous_id}`);
+  return outcomes;
 }
 
 const DEADLOCK = '40P01';

@@ -6,19 +6,21 @@ import { markDirty } from '../segments/dirty.js';
 const json = (rows: unknown[]) => JSON.stringify(rows);
 const DELTA_COLUMNS = `id text, traits jsonb, times jsonb, first_seen timestamptz, last_seen timestamptz, workspace_id uuid`;
 
+export interface MemberRow { workspace_id: string; user_id: string }
+
 /**
- * Users, anonymous visitors, accounts, memberships and counters in ONE statement (data-modifying CTEs on
- * different tables): a commit costs one round trip and one plan for all of them, whatever the batch size.
- * Returns the existing members of the accounts whose traits changed (their segments may change too).
- * Each CTE sees the snapshot from before the statement, which is what every part needs: none reads another's rows.
+ * The profile upserts as data-modifying CTEs (users, anonymous visitors, accounts, memberships, day counters) for
+ * one statement: a commit pays one round trip and one plan for all of them, whatever the batch size. They run only
+ * when `guard` (a SQL boolean) holds, which lets the ingest commit put them in the same statement as the events
+ * insert (see ingest/store.ts). Each CTE sees the snapshot from before the statement, which is all any of them
+ * needs: none reads another's rows. Parameters: `profileCteParams(changes)`, in this order.
+ * `changed_accounts` is in scope afterwards for `ACCOUNT_MEMBERS` (members whose account traits changed).
  */
-async function upsertProfiles(db: Db, changes: ProfileChanges): Promise<{ workspace_id: string; user_id: string }[]> {
-  const { users, anonymous, accounts, memberships, counts } = changes;
-  if (!users.length && !anonymous.length && !accounts.length && !memberships.length && !counts.length) return [];
-  const { rows } = await db.raw(
-    `with users_up as (
+export function profileCtes(guard: string): string {
+  return `users_up as (
        insert into users as u (workspace_id, user_id, traits, trait_times, first_seen_at, last_seen_at)
        select workspace_id, id, traits, times, first_seen, last_seen from json_to_recordset(?::json) as r(${DELTA_COLUMNS})
+        where ${guard}
        on conflict (workspace_id, user_id) do update set
          traits = ag_merge_traits(u.traits, u.trait_times, excluded.traits, excluded.trait_times),
          trait_times = ag_merge_times(u.trait_times, excluded.trait_times),
@@ -28,13 +30,14 @@ async function upsertProfiles(db: Db, changes: ProfileChanges): Promise<{ worksp
      ), anonymous_up as (
        insert into anonymous_profiles as a (workspace_id, anonymous_id, traits, trait_times, first_seen_at, last_seen_at)
        select workspace_id, id, traits, times, first_seen, last_seen from json_to_recordset(?::json) as r(${DELTA_COLUMNS})
+        where ${guard}
        on conflict (workspace_id, anonymous_id) do update set
          traits = ag_merge_traits(a.traits, a.trait_times, excluded.traits, excluded.trait_times),
          trait_times = ag_merge_times(a.trait_times, excluded.trait_times),
          first_seen_at = least(a.first_seen_at, excluded.first_seen_at),
          last_seen_at = greatest(a.last_seen_at, excluded.last_seen_at)
      ), changed_accounts as (
-       select workspace_id, id, traits, times from json_to_recordset(?::json) as r(${DELTA_COLUMNS})
+       select workspace_id, id, traits, times from json_to_recordset(?::json) as r(${DELTA_COLUMNS}) where ${guard}
      ), accounts_up as (
        insert into accounts as a (workspace_id, group_id, traits, trait_times)
        select workspace_id, id, traits, times from changed_accounts
@@ -46,17 +49,31 @@ async function upsertProfiles(db: Db, changes: ProfileChanges): Promise<{ worksp
        insert into account_members as m (workspace_id, user_id, group_id, joined_at)
        select workspace_id, user_id, group_id, joined_at
          from json_to_recordset(?::json) as r(workspace_id uuid, user_id text, group_id text, joined_at timestamptz)
+        where ${guard}
        on conflict (workspace_id, user_id, group_id) do update set joined_at = least(m.joined_at, excluded.joined_at)
      ), counts_up as (
        insert into event_counts as c (workspace_id, user_id, event, day, count)
        select workspace_id, user_id, event, day, count
          from json_to_recordset(?::json) as r(workspace_id uuid, user_id text, event text, day date, count int)
+        where ${guard}
        on conflict (workspace_id, user_id, event, day) do update set count = c.count + excluded.count
-     )
-     select m.workspace_id, m.user_id
-       from changed_accounts r join account_members m on m.workspace_id = r.workspace_id and m.group_id = r.id`,
-    [json(users), json(anonymous), json(accounts), json(memberships), json(counts)],
-  ).options(prepared('ag_upsert_profiles'));
+     )`;
+}
+
+export function profileCteParams(changes: ProfileChanges): string[] {
+  return [json(changes.users), json(changes.anonymous), json(changes.accounts), json(changes.memberships), json(changes.counts)];
+}
+
+/** After `profileCtes`: the existing members of the accounts whose traits changed (their segments may change too). */
+export const ACCOUNT_MEMBERS = `select m.workspace_id, m.user_id
+       from changed_accounts r join account_members m on m.workspace_id = r.workspace_id and m.group_id = r.id`;
+
+/** The profile upserts alone, in one statement. Returns the members of changed accounts. */
+export async function upsertProfiles(db: Db, changes: ProfileChanges): Promise<MemberRow[]> {
+  const { users, anonymous, accounts, memberships, counts } = changes;
+  if (!users.length && !anonymous.length && !accounts.length && !memberships.length && !counts.length) return [];
+  const { rows } = await db.raw(`with ${profileCtes('true')} ${ACCOUNT_MEMBERS}`, profileCteParams(changes))
+    .options(prepared('ag_upsert_profiles'));
   return rows;
 }
 
@@ -105,14 +122,20 @@ async function linkIdentities(db: Db, links: ProfileChanges['links']): Promise<{
   return rows;
 }
 
-/** Applies one batch's profile changes set-based: at most three statements whatever the batch size. */
-export async function applyProfileChanges(db: Db, changes: ProfileChanges): Promise<void> {
-  const accountMembers = await upsertProfiles(db, changes);
-  // After the upserts: a user created by this batch must exist before the visitor's data merges into it.
+/**
+ * What follows the upserts: identity links (after them, so a user created by this batch exists before a visitor's
+ * data merges into it), then the dirty marks for the segment engine.
+ */
+export async function finishProfileChanges(db: Db, changes: ProfileChanges, accountMembers: MemberRow[]): Promise<void> {
   const merged = await linkIdentities(db, changes.links);
   await markDirty(db, [
     ...changes.dirty,
     ...merged.map((r) => ({ ...r, inputs: ['*'] })),
     ...accountMembers.map((r) => ({ ...r, inputs: ['account'] })),
   ]);
+}
+
+/** Applies one batch's profile changes set-based: at most three statements whatever the batch size. */
+export async function applyProfileChanges(db: Db, changes: ProfileChanges): Promise<void> {
+  await finishProfileChanges(db, changes, await upsertProfiles(db, changes));
 }

@@ -192,6 +192,34 @@ describe('batch and import', () => {
     expect(await snapshot()).toEqual(first);
   });
 
+  it('applies the profile changes of the new messages in a batch that mixes replays and new ones', async () => {
+    const old = aTrack({ userId: 'mixed-1', event: 'Opened' });
+    await post('/v1/batch', { batch: [old] }).expect(200);
+    const res = await post('/v1/batch', { batch: [
+      old,
+      aTrack({ userId: 'mixed-1', event: 'Opened' }),
+      anIdentify({ userId: 'mixed-1', traits: { plan: 'team' } }),
+      aGroup({ userId: 'mixed-1', groupId: 'mixed-acct', traits: { seats: 3 } }),
+    ] }).expect(200);
+    expect(res.body).toMatchObject({ accepted: 3, duplicates: 1 });
+    const counts = await gw.database.db('event_counts').where({ workspace_id: ws.id, user_id: 'mixed-1' });
+    expect(counts.map((c) => [c.event, c.count])).toEqual([['Opened', 2]]);
+    expect((await gw.database.db('users').where({ workspace_id: ws.id, user_id: 'mixed-1' }).first()).traits).toEqual({ plan: 'team' });
+    expect((await gw.database.db('accounts').where({ workspace_id: ws.id, group_id: 'mixed-acct' }).first()).traits).toEqual({ seats: 3 });
+    expect(await gw.database.db('account_members').where({ workspace_id: ws.id, user_id: 'mixed-1' })).toHaveLength(1);
+  });
+
+  it('lands every one of many concurrent requests (group commit) with exact counters', async () => {
+    const sends = Array.from({ length: 40 }, (_, i) => post(i % 4 ? '/v1/segment' : '/v1/batch', i % 4
+      ? aTrack({ userId: 'concurrent-1', event: 'Tick', timestamp: '2026-11-20T10:00:00Z' })
+      : { batch: [aTrack({ userId: 'concurrent-1', event: 'Tick', timestamp: '2026-11-20T10:00:00Z' }), anIdentify({ userId: 'concurrent-1', traits: { [`k${i}`]: i } })] }));
+    const answers = await Promise.all(sends);
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    const counts = await gw.database.db('event_counts').where({ workspace_id: ws.id, user_id: 'concurrent-1' });
+    expect(counts.map((c) => c.count)).toEqual([40]);
+    expect(Object.keys((await gw.database.db('users').where({ workspace_id: ws.id, user_id: 'concurrent-1' }).first()).traits)).toHaveLength(10);
+  });
+
   it('counts a messageId repeated inside one batch as a duplicate', async () => {
     const m = aTrack({ userId: 'dup-in-batch' });
     const res = await post('/v1/batch', { batch: [m, m] }).expect(200);

@@ -25,8 +25,8 @@ import { machineLine } from './lib/machine.js';
 import { segmentMessage } from './lib/segment-messages.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-/** BENCH_ONLY=noop,gateway,pg runs a subset (for profiling sessions). */
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'noop,gateway,pg').split(','));
+/** BENCH_ONLY=noop,gateway,commit,pg runs a subset (for profiling sessions). */
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'noop,gateway,commit,pg').split(','));
 const BATCH_SIZE = 100;
 const FIXED_RATE = 2_000;
 const ADMIN_TOKEN = 'bench-admin-token-0123456789';
@@ -65,7 +65,13 @@ async function serveNoop() {
 }
 
 function startChild(mode: string, arg = ''): Promise<{ child: ChildProcess; url: string }> {
-  const child = fork(here, [`--serve=${mode}`, arg], { env: { ...process.env, LOG_LEVEL: 'silent', NODE_ENV: 'production' }, stdio: 'inherit' });
+  // BENCH_PROFILE=<dir> writes a V8 CPU profile of the gateway process there (open it in Chrome DevTools).
+  const profile = mode === 'gateway' && process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  const child = fork(here, [`--serve=${mode}`, arg], {
+    env: { ...process.env, LOG_LEVEL: 'silent', NODE_ENV: 'production' },
+    execArgv: [...process.execArgv, ...profile],
+    stdio: 'inherit',
+  });
   return new Promise((resolve, reject) => {
     child.once('message', (m: { url: string }) => resolve({ child, url: m.url }));
     child.once('exit', (code) => reject(new Error(`${mode} server exited with ${code}`)));
@@ -183,6 +189,36 @@ async function groupCommitStats(url: string) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// The commit alone (storeMessages, no HTTP): CPU per event of PostgreSQL and of the writer. CPU time, unlike
+// throughput, barely moves when other processes share the machine, so this is the figure to compare changes by.
+
+async function commitCost(databaseUrl: string, workspaceId: string) {
+  const { createDb } = await import('../src/db/knex.js');
+  const { storeMessages } = await import('../src/ingest/writer.js');
+  const { normalizeMessage } = await import('../src/ingest/normalize.js');
+  const db = createDb(databaseUrl, 1);
+  const { rows: [{ pid }] } = await db.raw('select pg_backend_pid() as pid');
+  let i = 0;
+  const messages = (n: number) => Array.from({ length: n }, () => {
+    const m = normalizeMessage(segmentMessage(`${run}-commit`, i++), workspaceId, new Date());
+    if (!m.ok) throw new Error(m.rejection.message);
+    return m.message;
+  });
+  for (const [size, rounds] of [[10, 300], [100, 50]]) {
+    for (let r = 0; r < 10; r++) await storeMessages(db, messages(size));
+    const pg0 = cpuSeconds(pid);
+    const me0 = process.cpuUsage();
+    const t0 = performance.now();
+    for (let r = 0; r < rounds; r++) await storeMessages(db, messages(size));
+    const events = size * rounds;
+    const me = process.cpuUsage(me0);
+    const us = (seconds: number) => Math.round((seconds * 1e6) / events);
+    console.log(`  commit of ${String(size).padStart(3)} events: postgres ${us(cpuSeconds(pid) - pg0)} µs CPU/event, writer process ${us((me.user + me.system) / 1e6)} µs CPU/event, ${us((performance.now() - t0) / 1000)} µs wall/event`);
+  }
+  await db.destroy();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // The PostgreSQL ceiling: the same rows, straight into a scratch copy of `events`.
 
 function eventRows(n: number, workspaceId: string) {
@@ -262,6 +298,56 @@ async function copyCeiling(databaseUrl: string, rows: ReturnType<typeof eventRow
 
 // ---------------------------------------------------------------------------------------------------------------
 
+async function frameworkFloor() {
+  console.log('framework floor (no-op Express 5 handler, lean JSON reader, res.json):');
+  const noop = await startChild('noop');
+  try {
+    await singleLoad(noop.url, 'k', { seconds: 2, connections: 32 });
+    record('no-op: single event', await singleLoad(noop.url, 'k', { seconds: SECONDS, connections: 32 }), 1);
+    record(`no-op: batch of ${BATCH_SIZE}`, await batchLoad(noop.url, 'k', { seconds: SECONDS, connections: 8 }), BATCH_SIZE);
+  } finally {
+    await stopChild(noop.child);
+  }
+}
+
+/** Starts the gateway on its own database (migrated on start) and creates the workspace; loads it when asked. */
+async function gatewayLoad(databaseUrl: string, load: boolean) {
+  console.log('\ngateway (ROLE=api, group commit, PostgreSQL):');
+  const gw = await startChild('gateway', databaseUrl);
+  try {
+    const res = await fetch(`${gw.url}/api/workspaces`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` }, body: JSON.stringify({ name: 'bench' }) });
+    const { ingestKey } = (await res.json()) as { ingestKey: string };
+    if (!load) return;
+    await singleLoad(gw.url, ingestKey, { seconds: 3, connections: 32 }); // warm-up: JIT, pool, prepared statements
+    let meter = await cpuMeter(gw.child.pid!, databaseUrl);
+    const single = record('gateway: POST /v1/segment, single event', await singleLoad(gw.url, ingestKey, { seconds: SECONDS, connections: 32 }), 1);
+    console.log(`    ${await meter()}`);
+    const before = await groupCommitStats(gw.url);
+    meter = await cpuMeter(gw.child.pid!, databaseUrl);
+    record(`gateway: POST /v1/batch, ${BATCH_SIZE} events a request`, await batchLoad(gw.url, ingestKey, { seconds: SECONDS, connections: 8 }), BATCH_SIZE);
+    console.log(`    ${await meter()}`);
+    const after = await groupCommitStats(gw.url);
+    const fixed = record(`gateway: fixed ${fmt(FIXED_RATE)} events/s, single events`, await singleLoad(gw.url, ingestKey, { seconds: SECONDS, connections: 32, rate: FIXED_RATE }), 1);
+    console.log(`  group commit: ${fmt(before.perCommit)} messages a commit under single-event load, ${fmt((after.messages - before.messages) / (after.commits - before.commits))} under batches`);
+    const noopSingle = figures.find((f) => f.name === 'no-op: single event');
+    if (noopSingle) console.log(`  ratios: single / no-op = ${(single.eventsPerSec / noopSingle.eventsPerSec).toFixed(2)}; fixed rate achieved ${fmt(fixed.eventsPerSec)} events/s`);
+  } finally {
+    await stopChild(gw.child);
+  }
+}
+
+async function postgresCeiling(databaseUrl: string, workspaceId: string) {
+  console.log('\nPostgreSQL ceiling (same rows into a scratch copy of events, indexes included):');
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  await db.query('create table if not exists bench_events (like events including all)');
+  await db.end();
+  const rows = eventRows(200_000, workspaceId);
+  await copyCeiling(databaseUrl, rows);
+  await insertCeiling(databaseUrl, rows, BATCH_SIZE, 2);
+  await insertCeiling(databaseUrl, rows, 1_000, 2);
+}
+
 async function main() {
   console.log(`ingest benchmark, ${SECONDS} s a figure, ${machineLine()}`);
   const dbName = `ag_bench_${process.pid}`;
@@ -270,62 +356,18 @@ async function main() {
   await admin.connect();
   const { rows: [{ server_version: pgVersion }] } = await admin.query('show server_version');
   console.log(`PostgreSQL ${pgVersion} at ${new URL(SERVER_URL).host} (synchronous_commit on, fsync on)\n`);
-
   try {
-    // 1. The framework floor.
-    if (ONLY.has('noop')) {
-    console.log('framework floor (no-op Express 5 handler, lean JSON reader, res.json):');
-    const noop = await startChild('noop');
-    try {
-      await singleLoad(noop.url, 'k', { seconds: 2, connections: 32 });
-      record('no-op: single event', await singleLoad(noop.url, 'k', { seconds: SECONDS, connections: 32 }), 1);
-      record(`no-op: batch of ${BATCH_SIZE}`, await batchLoad(noop.url, 'k', { seconds: SECONDS, connections: 8 }), BATCH_SIZE);
-    } finally {
-      await stopChild(noop.child);
-    }
-    }
-
-    // 2. The gateway (its own database, migrated on start).
-    if (ONLY.has('gateway') || ONLY.has('pg')) {
-    console.log('\ngateway (ROLE=api, group commit, PostgreSQL):');
-    const gw = await startChild('gateway', databaseUrl);
-    try {
-      const res = await fetch(`${gw.url}/api/workspaces`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` }, body: JSON.stringify({ name: 'bench' }) });
-      const { ingestKey } = (await res.json()) as { ingestKey: string };
-      if (ONLY.has('gateway')) {
-      await singleLoad(gw.url, ingestKey, { seconds: 3, connections: 32 }); // warm-up: JIT, pool, caches
-      let meter = await cpuMeter(gw.child.pid!, databaseUrl);
-      const single = record('gateway: POST /v1/segment, single event', await singleLoad(gw.url, ingestKey, { seconds: SECONDS, connections: 32 }), 1);
-      console.log(`    ${await meter()}`);
-      const before = await groupCommitStats(gw.url);
-      meter = await cpuMeter(gw.child.pid!, databaseUrl);
-      const batch = record(`gateway: POST /v1/batch, ${BATCH_SIZE} events a request`, await batchLoad(gw.url, ingestKey, { seconds: SECONDS, connections: 8 }), BATCH_SIZE);
-      console.log(`    ${await meter()}`);
-      const after = await groupCommitStats(gw.url);
-      const fixed = record(`gateway: fixed ${fmt(FIXED_RATE)} events/s, single events`, await singleLoad(gw.url, ingestKey, { seconds: SECONDS, connections: 32, rate: FIXED_RATE }), 1);
-      console.log(`  group commit: ${fmt(before.perCommit)} messages a commit under single-event load, ${fmt((after.messages - before.messages) / (after.commits - before.commits))} under batches`);
-      const noopSingle = figures.find((f) => f.name === 'no-op: single event');
-      if (noopSingle) console.log(`  ratios: single / no-op = ${(single.eventsPerSec / noopSingle.eventsPerSec).toFixed(2)}; fixed-rate achieved ${fmt(fixed.eventsPerSec)} events/s`);
-      void batch;
-      }
-    } finally {
-      await stopChild(gw.child);
-    }
-    }
-
-    // 3. The PostgreSQL ceiling, same rows, same database server.
-    if (ONLY.has('pg')) {
-    console.log('\nPostgreSQL ceiling (same rows into a scratch copy of events, indexes included):');
+    if (ONLY.has('noop')) await frameworkFloor();
+    await gatewayLoad(databaseUrl, ONLY.has('gateway'));
     const db = new pg.Client({ connectionString: databaseUrl });
     await db.connect();
-    await db.query('create table if not exists bench_events (like events including all)');
     const { rows: [{ id: workspaceId }] } = await db.query('select id from workspaces limit 1');
     await db.end();
-    const rows = eventRows(200_000, workspaceId);
-    await copyCeiling(databaseUrl, rows);
-    await insertCeiling(databaseUrl, rows, BATCH_SIZE, 2);
-    await insertCeiling(databaseUrl, rows, 1_000, 2);
+    if (ONLY.has('commit')) {
+      console.log('\ncommit cost (storeMessages in this process, one connection):');
+      await commitCost(databaseUrl, workspaceId);
     }
+    if (ONLY.has('pg')) await postgresCeiling(databaseUrl, workspaceId);
   } finally {
     await admin.query(`drop database if exists ${dbName} with (force)`);
     await admin.end();

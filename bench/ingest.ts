@@ -239,6 +239,7 @@ const COLUMNS = ['workspace_id', 'message_id', 'type', 'user_id', 'anonymous_id'
 
 async function insertCeiling(databaseUrl: string, rows: ReturnType<typeof eventRows>, chunk: number, parallel: number) {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: parallel });
+  pool.on('error', () => undefined); // the final DROP DATABASE … WITH (FORCE) may reach a client that is still closing
   await pool.query('truncate bench_events');
   const chunks: (typeof rows)[] = [];
   for (let i = 0; i < rows.length; i += chunk) chunks.push(rows.slice(i, i + chunk));

@@ -22,8 +22,9 @@ export function profileCtes(guard: string): string {
        select workspace_id, id, traits, times, first_seen, last_seen from json_to_recordset(?::json) as r(${DELTA_COLUMNS})
         where ${guard}
        on conflict (workspace_id, user_id) do update set
-         traits = ag_merge_traits(u.traits, u.trait_times, excluded.traits, excluded.trait_times),
-         trait_times = ag_merge_times(u.trait_times, excluded.trait_times),
+         -- Most messages are tracks, which carry no traits: skip the merge functions for them.
+         traits = case when excluded.traits = '{}' then u.traits else ag_merge_traits(u.traits, u.trait_times, excluded.traits, excluded.trait_times) end,
+         trait_times = case when excluded.trait_times = '{}' then u.trait_times else ag_merge_times(u.trait_times, excluded.trait_times) end,
          first_seen_at = least(u.first_seen_at, excluded.first_seen_at),
          last_seen_at = greatest(u.last_seen_at, excluded.last_seen_at),
          updated_at = now()
@@ -32,8 +33,9 @@ export function profileCtes(guard: string): string {
        select workspace_id, id, traits, times, first_seen, last_seen from json_to_recordset(?::json) as r(${DELTA_COLUMNS})
         where ${guard}
        on conflict (workspace_id, anonymous_id) do update set
-         traits = ag_merge_traits(a.traits, a.trait_times, excluded.traits, excluded.trait_times),
-         trait_times = ag_merge_times(a.trait_times, excluded.trait_times),
+         -- Most messages are tracks, which carry no traits: skip the merge functions for them.
+         traits = case when excluded.traits = '{}' then a.traits else ag_merge_traits(a.traits, a.trait_times, excluded.traits, excluded.trait_times) end,
+         trait_times = case when excluded.trait_times = '{}' then a.trait_times else ag_merge_times(a.trait_times, excluded.trait_times) end,
          first_seen_at = least(a.first_seen_at, excluded.first_seen_at),
          last_seen_at = greatest(a.last_seen_at, excluded.last_seen_at)
      ), changed_accounts as (

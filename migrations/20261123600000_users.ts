@@ -30,8 +30,9 @@ export async function up(knex: Knex): Promise<void> {
 
     -- Case-insensitive prefix search (LIKE 'abc%' on text_pattern_ops works whatever the collation).
     create index users_user_id_search_idx on users (workspace_id, lower(user_id) text_pattern_ops);
-    create index users_email_search_idx on users (workspace_id, lower(traits ->> 'email') text_pattern_ops)
-      where (traits ->> 'email') is not null;
+    -- Not partial: the planner ignores statistics of partial expression indexes, and without them it misjudges
+    -- how selective a search is (it then walks a sort index filtering every row).
+    create index users_email_search_idx on users (workspace_id, lower(traits ->> 'email') text_pattern_ops);
     create index users_name_search_idx on users (workspace_id, lower(ag_user_name(traits)) text_pattern_ops);
     create index users_surname_search_idx on users (workspace_id, lower(ag_user_surname(traits)) text_pattern_ops);
 

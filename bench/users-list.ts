@@ -25,6 +25,7 @@ import { UserListQuery } from '../src/profiles/directory-schema.js';
 
 const USERS = Number(process.env.USERS ?? 1_000_000);
 const ITERATIONS = Number(process.env.ITERATIONS ?? 300);
+const ONLY = process.env.ONLY; // run only the scenarios whose name contains this
 const WARMUP = 30;
 const TOKEN = 'bench-admin-token-0123456789';
 const adminUrl = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -93,6 +94,7 @@ function percentile(sorted: number[], p: number) {
 }
 
 async function measure(name: string, fn: () => Promise<unknown>) {
+  if (ONLY && !name.includes(ONLY)) return;
   for (let i = 0; i < WARMUP; i++) await fn();
   const times: number[] = [];
   for (let i = 0; i < ITERATIONS; i++) {
@@ -108,17 +110,28 @@ async function measure(name: string, fn: () => Promise<unknown>) {
 
 async function main() {
   const cpus = os.cpus();
-  console.log(`machine: ${cpus.length} x ${cpus[0]?.model} (shared with other engineers' test runs), node ${process.version}`);
-  await admin(`create database ${dbName}`);
-  const db = createDb(url, 10);
+  const load = () => os.loadavg().map((l) => l.toFixed(1)).join(' ');
+  console.log(`machine: ${cpus.length} x ${cpus[0]?.model} (shared with other engineers' test runs), node ${process.version}, load average ${load()}`);
+  const reuse = process.env.BENCH_DB; // an existing database from a KEEP_DB=1 run: skip generation
+  if (!reuse) await admin(`create database ${dbName}`);
+  const db = createDb(reuse ? url.replace(dbName, reuse) : url, 10);
   try {
     const t0 = Date.now();
-    await migrate(db, url);
-    const { workspace } = await createWorkspace(db, 'Bench');
-    const { workspace: other } = await createWorkspace(db, 'Other');
-    const seg = await generate(db, workspace.id, other.id);
+    let workspace: { id: string };
+    let seg: { bigSegment: string; smallSegment: string };
+    if (reuse) {
+      workspace = await db('workspaces').where({ name: 'Bench' }).first('id');
+      const ids = Object.fromEntries((await db('segments').where({ workspace_id: workspace.id }).select('name', 'id')).map((r) => [r.name, r.id]));
+      seg = { bigSegment: ids['Pro users'], smallSegment: ids['Beta testers'] };
+    } else {
+      await migrate(db, url);
+      ({ workspace } = await createWorkspace(db, 'Bench'));
+      const { workspace: other } = await createWorkspace(db, 'Other');
+      seg = await generate(db, workspace.id, other.id);
+    }
     const pgVersion = (await db.raw('show server_version')).rows[0].server_version;
-    console.log(`PostgreSQL ${pgVersion}; generated ${USERS.toLocaleString()} users (+${Math.min(50_000, USERS).toLocaleString()} in another workspace) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    const count = (await db.raw('select count(*)::int as n from users where workspace_id = ?', [workspace.id])).rows[0].n;
+    console.log(`PostgreSQL ${pgVersion}; ${count.toLocaleString()} users in the workspace (+ another workspace)${reuse ? ` (reused ${reuse})` : `, generated in ${((Date.now() - t0) / 1000).toFixed(1)} s`}`);
 
     // A search term taken from the data: an email prefix that matches a handful of users.
     const sample = (await db.raw(`select traits ->> 'email' as email from users where workspace_id = ? offset 123457 % ? limit 1`, [workspace.id, USERS])).rows[0].email as string;
@@ -160,9 +173,11 @@ async function main() {
     await measure('HTTP  sort lastSurveyResponseAt desc', () => get('sort=lastSurveyResponseAt'));
     await measure('HTTP  seen within 7 days, firstSeenAt asc', () => get('seenWithinDays=7&sort=firstSeenAt&order=asc'));
     server.close();
+    console.log(`load average at the end: ${load()}`);
   } finally {
     await db.destroy();
-    if (!process.env.KEEP_DB) await admin(`drop database if exists ${dbName} with (force)`);
+    if (!process.env.KEEP_DB && !reuse) await admin(`drop database if exists ${dbName} with (force)`);
+    else console.log(`kept database ${reuse ?? dbName}`);
   }
 }
 

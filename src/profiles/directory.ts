@@ -150,18 +150,15 @@ export interface DirectoryPage {
   totalIsEstimate: boolean;
 }
 
-/** Above this planner estimate the total is not counted at all: counting would cost more than the page. */
-export const ESTIMATE_ONLY_ABOVE = 100_000;
-
 /**
- * The total: the planner's row estimate for the WHERE when it is clearly large, else a count bounded at
- * EXACT_TOTAL_LIMIT + 1 rows, exact when it stays within the limit.
+ * The total: when the planner expects more than EXACT_TOTAL_LIMIT rows for the WHERE, its estimate (one EXPLAIN,
+ * no scan); otherwise a count bounded at EXACT_TOTAL_LIMIT + 1 rows, exact when it stays within the limit.
  */
 async function countUsers(db: Db, f: ResolvedFilters): Promise<{ total: number; estimate: boolean }> {
   const where = whereOf(f);
   const plan = await db.raw(`explain (format json) select 1 from users u where ${where.sql}`, where.bindings);
   const estimated = Math.round(Number(plan.rows[0]['QUERY PLAN'][0].Plan['Plan Rows']));
-  if (estimated > ESTIMATE_ONLY_ABOVE) return { total: estimated, estimate: true };
+  if (estimated > EXACT_TOTAL_LIMIT) return { total: estimated, estimate: true };
   const { rows } = await db.raw(
     `select count(*)::int as n from (select 1 from users u where ${where.sql} limit ${EXACT_TOTAL_LIMIT + 1}) t`,
     where.bindings,

@@ -5,7 +5,8 @@
  *
  * Creates its own database on TEST_DATABASE_URL / DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test),
  * generates the users set-based (generate_series), runs VACUUM ANALYZE, then measures through HTTP (a started
- * server, keep-alive fetch) and the domain function alone (its SQL round trips): p50 / p99 per scenario.
+ * server, keep-alive fetch), the domain function alone (its SQL round trips) and the page statement alone:
+ * p50 / p99 per scenario. ONLY=<text> runs the scenarios whose name contains it.
  * The database is dropped at the end (KEEP_DB=1 keeps it).
  */
 import http from 'node:http';
@@ -20,7 +21,7 @@ import { GroupCommitWriter } from '../src/ingest/writer.js';
 import { SecretBox } from '../src/lib/crypto.js';
 import { systemClock } from '../src/lib/clock.js';
 import { createWorkspace } from '../src/workspaces/store.js';
-import { listUsers } from '../src/profiles/directory.js';
+import { listUsers, pageQuery } from '../src/profiles/directory.js';
 import { UserListQuery } from '../src/profiles/directory-schema.js';
 
 const USERS = Number(process.env.USERS ?? 1_000_000);
@@ -134,7 +135,7 @@ async function main() {
     console.log(`PostgreSQL ${pgVersion}; ${count.toLocaleString()} users in the workspace (+ another workspace)${reuse ? ` (reused ${reuse})` : `, generated in ${((Date.now() - t0) / 1000).toFixed(1)} s`}`);
 
     // A search term taken from the data: an email prefix that matches a handful of users.
-    const sample = (await db.raw(`select traits ->> 'email' as email from users where workspace_id = ? offset 123457 % ? limit 1`, [workspace.id, USERS])).rows[0].email as string;
+    const sample = (await db.raw(`select traits ->> 'email' as email from users where workspace_id = ? and user_id like ? limit 1`, [workspace.id, `%\\_${Math.min(123457, USERS)}`])).rows[0].email as string;
     const emailPrefix = sample.slice(0, sample.indexOf('@') - 1);
     console.log(`email prefix searched: "${emailPrefix}"`);
 
@@ -164,8 +165,12 @@ async function main() {
     console.log(`\n${ITERATIONS} iterations each after ${WARMUP} warm-up, one request at a time:`);
     await measure('HTTP  first page (lastSeenAt desc, limit 50)', () => get(''));
     await measure('HTTP  search by email prefix', () => get(`q=${encodeURIComponent(emailPrefix)}`));
-    await measure('query first page (listUsers: page + total)', () => direct({}));
-    await measure('query search by email prefix', () => direct({ q: emailPrefix }));
+    await measure('listUsers first page (page + total queries)', () => direct({}));
+    await measure('listUsers search by email prefix', () => direct({ q: emailPrefix }));
+    const firstSql = pageQuery({ workspaceId: workspace.id }, 'lastSeenAt', 'desc', undefined, 51);
+    const searchSql = pageQuery({ workspaceId: workspace.id, q: emailPrefix }, 'lastSeenAt', 'desc', undefined, 51);
+    await measure('SQL   first page statement alone', () => db.raw(firstSql.sql, firstSql.bindings));
+    await measure('SQL   search statement alone', () => db.raw(searchSql.sql, searchSql.bindings));
     await measure('HTTP  second page (cursor)', () => get(`cursor=${page2}`));
     await measure('HTTP  search by name "ada lov"', () => get('q=ada%20lov'));
     await measure('HTTP  segment filter (10% of users)', () => get(`segmentId=${seg.bigSegment}`));

@@ -5,7 +5,7 @@
  *
  * Creates its own database on TEST_DATABASE_URL / DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test),
  * generates the users set-based (generate_series), runs VACUUM ANALYZE, then measures through HTTP (a started
- * server, keep-alive fetch), the domain function alone (its SQL round trips) and the page statement alone:
+ * server, keep-alive node:http client), the domain function alone (its SQL round trips) and the page statement alone:
  * p50 / p99 per scenario. ONLY=<text> runs the scenarios whose name contains it.
  * The database is dropped at the end (KEEP_DB=1 keeps it).
  */
@@ -150,11 +150,21 @@ async function main() {
     const server = http.createServer(createApp(ctx));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/workspaces/${workspace.id}/users`;
-    const get = async (qs: string) => {
-      const res = await fetch(`${base}?${qs}`, { headers: { authorization: `Bearer ${TOKEN}` } });
-      if (res.status !== 200) throw new Error(`${res.status} ${await res.text()}`);
-      return res.json() as Promise<{ users: unknown[]; total: number; totalIsEstimate: boolean; nextCursor: string | null }>;
-    };
+    // node:http with a keep-alive agent: a light client, so the figures are the server's (fetch/undici costs more
+    // CPU per request, and client and server share this process).
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const get = (qs: string) => new Promise<{ users: unknown[]; total: number; totalIsEstimate: boolean; nextCursor: string | null }>((resolve, reject) => {
+      const req = http.get(`${base}?${qs}`, { agent, headers: { authorization: `Bearer ${TOKEN}` } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          if (res.statusCode !== 200) reject(new Error(`${res.statusCode} ${text}`));
+          else resolve(JSON.parse(text));
+        });
+      });
+      req.on('error', reject);
+    });
     const direct = (q: Record<string, string>) => listUsers(db, workspace.id, UserListQuery.parse(q), new Date());
 
     const first = await get('');
@@ -177,6 +187,7 @@ async function main() {
     await measure('HTTP  segment filter (small segment)', () => get(`segmentId=${seg.smallSegment}`));
     await measure('HTTP  sort lastSurveyResponseAt desc', () => get('sort=lastSurveyResponseAt'));
     await measure('HTTP  seen within 7 days, firstSeenAt asc', () => get('seenWithinDays=7&sort=firstSeenAt&order=asc'));
+    agent.destroy();
     server.close();
     console.log(`load average at the end: ${load()}`);
   } finally {

@@ -2,8 +2,11 @@
 // outbound worker to a local fake Segment. Prints responses/s end to end (first job taken → last delivery row
 // written and queue empty) and the HTTP requests used.
 // Run: npx tsx bench/outbound.ts   (env: DATABASE_URL or TEST_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test;
-//      RESPONSES=10000 CONCURRENCY=1000)
+//      RESPONSES=10000 CONCURRENCY=1000 (jobs per worker process) LOCAL_QUEUE=500 (0 = off) WORKERS=1 (worker processes;
+//      1 = in this process, more = child processes, as in a scaled-out deployment))
 import http from 'node:http';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
@@ -21,6 +24,38 @@ import { outboundTasks } from '../src/outbound/tasks.js';
 
 const N = Number(process.env.RESPONSES ?? 10_000);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 1000);
+const LOCAL_QUEUE = Number(process.env.LOCAL_QUEUE ?? 500);
+const WORKERS = Number(process.env.WORKERS ?? 1);
+
+/** One worker: the outbound task list under graphile-worker, as the worker role runs it. */
+async function startWorker(connectionString: string, segmentHost: string, db: ReturnType<typeof createDb>) {
+  const config = { ...loadConfig({ ...process.env, DATABASE_URL: connectionString, LOG_LEVEL: 'silent' }), SEGMENT_API_HOST: segmentHost };
+  const ctx = { db, config, secrets: new SecretBox('bench'), adminToken: 'x'.repeat(16), writer: new GroupCommitWriter(db), clock: systemClock };
+  const outbound = outboundTasks(ctx);
+  const runner = await run({
+    connectionString, concurrency: CONCURRENCY, noHandleSignals: true, pollInterval: 1000, taskList: outbound.tasks,
+    logger: new Logger(() => () => undefined),
+    preset: { worker: LOCAL_QUEUE > 0 ? { localQueue: { size: LOCAL_QUEUE }, completeJobBatchDelay: 10, failJobBatchDelay: 10 } : {} },
+  });
+  return { async stop() { await runner.stop(); await outbound.close(); } };
+}
+
+if (process.argv[2] === '--worker') {
+  // Child mode: run until told to stop on stdin, then print this process's CPU seconds.
+  const [, , , connectionString, segmentHost] = process.argv;
+  const db = createDb(connectionString, 10);
+  const cpu0 = process.cpuUsage();
+  const w = await startWorker(connectionString, segmentHost, db);
+  process.stdout.write('ready\n');
+  process.stdin.once('data', async () => {
+    await w.stop();
+    const c = process.cpuUsage(cpu0);
+    process.stdout.write(`cpu ${(c.user + c.system) / 1e6}\n`);
+    await db.destroy();
+    process.exit(0);
+  });
+  await new Promise(() => undefined);
+}
 const baseUrl = process.env.DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const dbName = `ag_bench_outbound_${process.pid}`;
 const url = new URL(baseUrl);
@@ -56,12 +91,11 @@ await admin(`create database ${dbName}`);
 const db = createDb(url.toString(), 20);
 try {
   await migrate(db, url.toString());
-  const config = { ...loadConfig({ ...process.env, DATABASE_URL: url.toString(), LOG_LEVEL: 'silent' }), SEGMENT_API_HOST: segmentHost };
-  const ctx = { db, config, secrets: new SecretBox('bench'), adminToken: 'x'.repeat(16), writer: new GroupCommitWriter(db), clock: systemClock };
+  const secrets = new SecretBox('bench');
   const { workspace } = await createWorkspace(db, 'Bench');
   const [survey] = await db('surveys').insert({ workspace_id: workspace.id, name: 'NPS', questions: JSON.stringify([{ id: 'nps', type: 'nps', label: 'NPS' }, { id: 'why', type: 'text', label: 'Why' }]) }).returning('*');
   await upsertSegmentIntegration(db, {
-    workspace_id: workspace.id, write_key_enc: ctx.secrets.encrypt('wk_bench'), write_key_hint: 'wk_…', enabled: true, survey_ids: null,
+    workspace_id: workspace.id, write_key_enc: secrets.encrypt('wk_bench'), write_key_hint: 'wk_…', enabled: true, survey_ids: null,
     trait_prefix: 'survey_', events: {}, track_seen: false, track_dismissed: false,
   }, new Date());
   // A quarter of the users belong to an account (one group call more).
@@ -74,39 +108,49 @@ try {
        from generate_series(1, ?) g returning id`,
     [workspace.id, survey.id, N],
   );
-  await addJobs(db, 'segment.push-response', rows.map((r: { id: string }) => ({ workspaceId: workspace.id, responseId: r.id })));
 
-  const outbound = outboundTasks(ctx);
-  const started = performance.now();
   const cpu0 = process.cpuUsage();
-  const runner = await run({
-    connectionString: url.toString(),
-    concurrency: CONCURRENCY,
-    noHandleSignals: true,
-    pollInterval: 1000,
-    taskList: outbound.tasks,
-    logger: new Logger(() => () => undefined),
-    preset: { worker: { localQueue: { size: 500 }, completeJobBatchDelay: 10, failJobBatchDelay: 10 } },
-  });
+  const children = WORKERS > 1 ? await Promise.all(Array.from({ length: WORKERS }, async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--worker', url.toString(), segmentHost], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const lines: string[] = [];
+    const waiters: (() => void)[] = [];
+    child.stdout.on('data', (b: Buffer) => { lines.push(...b.toString().trim().split('\n')); waiters.splice(0).forEach((w) => w()); });
+    const next = async (prefix: string) => {
+      for (;;) {
+        const l = lines.find((x) => x.startsWith(prefix));
+        if (l) return l;
+        await new Promise<void>((r) => waiters.push(r));
+      }
+    };
+    await next('ready');
+    return { child, next };
+  })) : [];
+  const local = WORKERS > 1 ? undefined : await startWorker(url.toString(), segmentHost, db);
+  const started = performance.now();
+  await addJobs(db, 'segment.push-response', rows.map((r: { id: string }) => ({ workspaceId: workspace.id, responseId: r.id })));
   for (;;) {
     const { rows: [c] } = await db.raw(`select count(*)::int as jobs from graphile_worker._private_jobs`);
     if (c.jobs === 0) break;
     await new Promise((r) => setTimeout(r, 50));
   }
   const seconds = (performance.now() - started) / 1000;
+  await local?.stop();
+  let workerCpu = 0;
+  for (const { child, next } of children) {
+    child.stdin!.write('stop\n');
+    workerCpu += Number((await next('cpu')).split(' ')[1]);
+  }
   const cpu = process.cpuUsage(cpu0);
-  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6 + workerCpu;
   const { rows: [d] } = await db.raw(`select count(*) filter (where status = 'delivered')::int as delivered, count(*)::int as total from deliveries`);
   if (d.delivered !== N || d.total !== N) throw new Error(`expected ${N} delivered rows, found ${JSON.stringify(d)}`);
-  await runner.stop();
-  await outbound.close();
   const cpus = os.cpus();
   console.log(`machine: ${cpus.length} × ${cpus[0]?.model ?? 'unknown'} (shared with other engineers' runs; load average ${os.loadavg()[0].toFixed(1)}), node ${process.version}`);
-  console.log(`graphile-worker concurrency ${CONCURRENCY}, localQueue 500, completeJobBatchDelay 10 ms`);
+  console.log(`${WORKERS} worker process(es), graphile-worker concurrency ${CONCURRENCY} each, ${LOCAL_QUEUE > 0 ? `localQueue ${LOCAL_QUEUE}, completeJobBatchDelay 10 ms` : 'no localQueue'}`);
   console.log(`responses: ${N}, delivered: ${tracks} tracks, ${messageIds.size} distinct calls (identify + track + group for 1 in 4)`);
   console.log(`end to end: ${seconds.toFixed(2)} s = ${Math.round(N / seconds)} responses/s`);
   console.log(`HTTP requests to Segment: ${requests} (${(messageIds.size / requests).toFixed(0)} calls per request)`);
-  console.log(`CPU of this process (worker + fake Segment): ${cpuSeconds.toFixed(2)} s = ${Math.round(N / cpuSeconds)} responses per CPU-second`);
+  console.log(`CPU of the worker process(es) and the fake Segment: ${cpuSeconds.toFixed(2)} s = ${Math.round(N / cpuSeconds)} responses per CPU-second (PostgreSQL not counted)`);
 } finally {
   await db.destroy();
   server.close();

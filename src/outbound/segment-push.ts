@@ -157,8 +157,16 @@ export class SegmentPusher {
     const records: AttemptRecord[] = [];
     const retries: RetryJob[] = [];
     await Promise.all([...byWorkspace].map(([workspaceId, messages]) => this.queue.add(async () => {
-      const writeKey = this.ctx.secrets.decrypt(integrations.get(workspaceId)!.write_key_enc);
-      const results = await this.clients.send(writeKey, messages.flatMap((m) => m.calls));
+      const calls = messages.flatMap((m) => m.calls);
+      let results: AttemptResult[];
+      try {
+        const writeKey = this.ctx.secrets.decrypt(integrations.get(workspaceId)!.write_key_enc);
+        results = await this.clients.send(writeKey, calls);
+      } catch (e) {
+        // One workspace's problem (a write key sealed under another SECRET_KEY) must not fail the other workspaces' jobs.
+        const error = `Could not send: ${(e as Error).message}`;
+        results = calls.map(() => ({ ok: false, status: null, error }));
+      }
       const now = queueNow();
       let k = 0;
       for (const m of messages) {

@@ -252,3 +252,36 @@ describe('replay of a period', () => {
     await gw.api.post(`/api/workspaces/${ws.id}/integrations/segment/replay`).send({ from: '2026-12-01T00:00:00Z', to: '2026-11-01T00:00:00Z' }).expect(400);
   });
 });
+
+describe('the delivery log', () => {
+  it('pages newest first with a cursor', async () => {
+    const { ws, survey } = await setup();
+    for (const u of ['a', 'b', 'c']) {
+      const r = await aResponse(gw.database.db, ws.id, survey.id, u, { nps: 5 });
+      await addJob(gw.database.db, 'segment.push-response', { workspaceId: ws.id, responseId: r.id });
+      await runJobs(gw);
+    }
+    const first = await gw.api.get(`/api/workspaces/${ws.id}/deliveries?limit=2`).expect(200);
+    expect(first.body.deliveries).toHaveLength(2);
+    const second = await gw.api.get(`/api/workspaces/${ws.id}/deliveries?limit=2&cursor=${first.body.nextCursor}`).expect(200);
+    expect(second.body).toMatchObject({ nextCursor: null });
+    const all = [...first.body.deliveries, ...second.body.deliveries];
+    expect(new Set(all.map((d: any) => d.id)).size).toBe(3);
+    expect(all.map((d: any) => d.createdAt)).toEqual([...all.map((d: any) => d.createdAt)].sort().reverse());
+    await gw.api.get(`/api/workspaces/${ws.id}/deliveries?cursor=nonsense`).expect(400);
+    await gw.api.get(`/api/workspaces/${ws.id}/deliveries?status=lost`).expect(400);
+  });
+
+  it('a write key that cannot be decrypted fails only its own workspace', async () => {
+    const broken = await setup();
+    const fine = await setup();
+    await gw.database.db('segment_integrations').where({ workspace_id: broken.ws.id }).update({ write_key_enc: 'v1.AAAA.AAAA.AAAA' });
+    const r1 = await aResponse(gw.database.db, broken.ws.id, broken.survey.id, 'x', { nps: 1 });
+    const r2 = await aResponse(gw.database.db, fine.ws.id, fine.survey.id, 'y', { nps: 2 });
+    await addJob(gw.database.db, 'segment.push-response', { workspaceId: broken.ws.id, responseId: r1.id });
+    await addJob(gw.database.db, 'segment.push-response', { workspaceId: fine.ws.id, responseId: r2.id });
+    await runJobs(gw);
+    expect(await delivery(broken.ws.id, r1.id)).toMatchObject({ status: 'retrying', last_status_code: null });
+    expect(await delivery(fine.ws.id, r2.id)).toMatchObject({ status: 'delivered' });
+  });
+});

@@ -125,7 +125,7 @@ export class SegmentClients {
 function resultOf(err: unknown, answer: Answer | undefined): AttemptResult {
   if (!err) return { ok: true, status: 200 };
   if (answer) return { ok: false, status: answer.status, error: `Segment answered ${answer.status}: ${answer.body}`.trim(), retryAfterMs: answer.retryAfterMs };
-  const e = err as { name?: string; message?: string };
+  const e = err as { name?: string; message?: string; cause?: { message?: string } };
   if (e?.name === 'TimeoutError') return { ok: false, status: null, error: 'Segment did not answer in time' };
-  return { ok: false, status: null, error: `Segment unreachable: ${e?.message ?? String(err)}` };
+  return { ok: false, status: null, error: `Segment unreachable: ${e?.cause?.message ?? e?.message ?? String(err)}` };
 }

@@ -138,9 +138,20 @@ export class SegmentPusher {
       return i && i.enabled && surveySelected(i, surveyId) ? i : undefined;
     };
 
+    const records: AttemptRecord[] = [];
+    const retries: RetryJob[] = [];
+    // A message that has a delivery row (retrying, or replayed) but whose integration was switched off or whose survey
+    // was deselected since: closed as dead, so nothing stays "retrying" for ever. Never-attempted ones leave no row.
+    const dropped = (workspaceId: string, kind: PushKind, m: { id: string; attempts: number; has_delivery: boolean }) => {
+      if (!m.has_delivery) return;
+      records.push({
+        workspace_id: workspaceId, destination: 'segment', destination_id: null, message_key: `${kind}:${m.id}`, status: 'dead',
+        attempts: m.attempts, status_code: null, error: 'Not sent: the Segment integration is disabled or the survey is not selected',
+        next_attempt_at: null, at: queueNow(),
+      });
+    };
     const byWorkspace = new Map<string, Message[]>();
     const add = (m: Message) => {
-      if (!m.calls.length) return;
       const list = byWorkspace.get(m.workspaceId) ?? [];
       list.push(m);
       byWorkspace.set(m.workspaceId, list);
@@ -148,14 +159,15 @@ export class SegmentPusher {
     for (const r of responses) {
       const i = active(r.workspace_id, r.survey_id);
       if (i) add({ workspaceId: r.workspace_id, kind: 'response', id: r.id, attempts: r.attempts, calls: responseCalls(r, i) });
+      else dropped(r.workspace_id, 'response', r);
     }
     for (const x of interactions) {
       const i = active(x.workspace_id, x.survey_id);
-      if (i) add({ workspaceId: x.workspace_id, kind: 'interaction', id: x.id, attempts: x.attempts, calls: interactionCalls(x, i) });
+      const calls = i ? interactionCalls(x, i) : [];
+      if (calls.length) add({ workspaceId: x.workspace_id, kind: 'interaction', id: x.id, attempts: x.attempts, calls });
+      else dropped(x.workspace_id, 'interaction', x);
     }
 
-    const records: AttemptRecord[] = [];
-    const retries: RetryJob[] = [];
     await Promise.all([...byWorkspace].map(([workspaceId, messages]) => this.queue.add(async () => {
       const calls = messages.flatMap((m) => m.calls);
       let results: AttemptResult[];

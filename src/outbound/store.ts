@@ -40,6 +40,8 @@ export interface ResponseToPush {
   completed_at: Date;
   group_ids: string[];
   attempts: number;
+  /** A delivery row exists already (an earlier attempt, or a replay). */
+  has_delivery: boolean;
 }
 
 export async function loadResponses(db: Db, keys: { workspaceId: string; id: string }[]): Promise<ResponseToPush[]> {
@@ -48,7 +50,7 @@ export async function loadResponses(db: Db, keys: { workspaceId: string; id: str
     `select r.workspace_id, r.id, r.survey_id, s.name as survey_name, r.user_id, r.answers, r.completed_at,
             coalesce((select array_agg(m.group_id order by m.group_id) from account_members m
                       where m.workspace_id = r.workspace_id and m.user_id = r.user_id), '{}') as group_ids,
-            coalesce(d.attempts, 0) as attempts
+            coalesce(d.attempts, 0) as attempts, d.id is not null as has_delivery
        from json_to_recordset(?::json) as k(workspace_id uuid, id uuid)
        join survey_responses r on r.workspace_id = k.workspace_id and r.id = k.id
        join surveys s on s.workspace_id = r.workspace_id and s.id = r.survey_id
@@ -68,12 +70,13 @@ export interface InteractionToPush {
   type: 'seen' | 'dismissed';
   at: Date;
   attempts: number;
+  has_delivery: boolean;
 }
 
 export async function loadInteractions(db: Db, keys: { workspaceId: string; id: string }[]): Promise<InteractionToPush[]> {
   if (!keys.length) return [];
   const { rows } = await db.raw(
-    `select i.workspace_id, i.id, i.survey_id, s.name as survey_name, i.user_id, i.type, i.at, coalesce(d.attempts, 0) as attempts
+    `select i.workspace_id, i.id, i.survey_id, s.name as survey_name, i.user_id, i.type, i.at, coalesce(d.attempts, 0) as attempts, d.id is not null as has_delivery
        from json_to_recordset(?::json) as k(workspace_id uuid, id uuid)
        join survey_interactions i on i.workspace_id = k.workspace_id and i.id = k.id
        join surveys s on s.workspace_id = i.workspace_id and s.id = i.survey_id

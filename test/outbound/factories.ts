@@ -44,9 +44,12 @@ export async function aMembershipChange(db: Knex, workspaceId: string, segmentId
   return { workspaceId, segmentId, userId, change, at: at.toISOString(), logId: String(log.id) };
 }
 
-/** Runs every job that is due now with the outbound task list, in this process. */
+/**
+ * Runs every job that is due now with the outbound task list, in this process. The HTTP timeout is generous: the
+ * machine is shared, and a spurious timeout would leave a retry that a later test runs.
+ */
 export async function runJobs(gw: TestGateway, opts: Partial<OutboundOptions> = {}) {
-  const outbound = outboundTasks(gw.ctx, { timeoutMs: 2000, ...opts });
+  const outbound = outboundTasks(gw.ctx, { timeoutMs: 15_000, ...opts });
   try {
     await runOnce({ connectionString: gw.database.url, taskList: outbound.tasks, logger: silentLogger });
   } finally {
@@ -59,9 +62,11 @@ export async function makeJobsDue(db: Knex) {
   await db.raw(`update graphile_worker._private_jobs set run_at = now() where run_at > now()`);
 }
 
-export async function pendingJobs(db: Knex) {
+/** The outbox jobs of one workspace (tests share a database). */
+export async function pendingJobs(db: Knex, workspaceId: string) {
   const { rows } = await db.raw(`select j.id, t.identifier as task, j.payload, j.run_at, j.key, j.attempts, j.locked_by, j.last_error
-    from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id order by j.id`);
+    from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id
+    where j.payload->>'workspaceId' = ? order by j.id`, [workspaceId]);
   return rows as { id: string; task: string; payload: any; run_at: Date; key: string | null; attempts: number; locked_by: string | null; last_error: string | null }[];
 }
 

@@ -95,7 +95,7 @@ describe('pushing a completed response', () => {
       properties: { survey_id: survey.id, survey_name: 'NPS', response_id: r.id, answers: { nps: 9, why: 'fast' }, nps: 9, why: 'fast' },
     });
     expect(await delivery(ws.id, r.id)).toMatchObject({ destination: 'segment', status: 'delivered', attempts: 1, last_status_code: 200 });
-    expect(await pendingJobs(gw.database.db)).toEqual([]);
+    expect(await pendingJobs(gw.database.db, ws.id)).toEqual([]);
   });
 
   it('applies the trait prefix and event-name overrides, and no group without an account', async () => {
@@ -152,7 +152,7 @@ describe('failures and retries', () => {
     const failed = await delivery(ws.id, r.id);
     expect(failed).toMatchObject({ status: 'retrying', attempts: 1, last_status_code: 500 });
     expect(failed.last_error).toContain('500');
-    const [retry] = await pendingJobs(gw.database.db);
+    const [retry] = await pendingJobs(gw.database.db, ws.id);
     expect(retry).toMatchObject({ task: 'segment.push-response', key: `segment:response:${r.id}`, payload: { workspaceId: ws.id, responseId: r.id } });
     // backoff with jitter: the first retry waits between 2.5 and 5 seconds
     const wait = new Date(retry.run_at).getTime() - new Date(failed.last_attempt_at).getTime();
@@ -167,7 +167,7 @@ describe('failures and retries', () => {
     const ids = segment.requests.map((q) => q.json.batch.map((c: any) => c.messageId));
     expect(ids[1]).toEqual(ids[0]);
     expect(await delivery(ws.id, r.id)).toMatchObject({ status: 'delivered', attempts: 2, last_status_code: 200 });
-    expect(await pendingJobs(gw.database.db)).toEqual([]);
+    expect(await pendingJobs(gw.database.db, ws.id)).toEqual([]);
   });
 
   it('429 with Retry-After: the retry waits as long as Segment asked', async () => {
@@ -179,7 +179,7 @@ describe('failures and retries', () => {
     const d = await delivery(ws.id, r.id);
     expect(d).toMatchObject({ status: 'retrying', last_status_code: 429 });
     expect(segment.requests).toHaveLength(1); // the library did not retry on its own
-    const [retry] = await pendingJobs(gw.database.db);
+    const [retry] = await pendingJobs(gw.database.db, ws.id);
     const wait = new Date(retry.run_at).getTime() - new Date(d.last_attempt_at).getTime();
     expect(wait).toBeGreaterThanOrEqual(120_000);
     expect(wait).toBeLessThanOrEqual(121_000);
@@ -194,7 +194,7 @@ describe('failures and retries', () => {
     segment.replies.push({ status: 400, body: '{"success":false,"message":"invalid batch"}' });
     await addJob(gw.database.db, 'segment.push-response', { workspaceId: ws.id, responseId: r.id });
     await runJobs(gw);
-    expect(await pendingJobs(gw.database.db)).toEqual([]); // not retried
+    expect(await pendingJobs(gw.database.db, ws.id)).toEqual([]); // not retried
     const list = await gw.api.get(`/api/workspaces/${ws.id}/deliveries?destination=segment&status=dead`).expect(200);
     expect(list.body.deliveries).toHaveLength(1);
     const dead = list.body.deliveries[0];
@@ -233,7 +233,7 @@ describe('failures and retries', () => {
     await makeJobsDue(gw.database.db);
     await runJobs(gw, { retry });
     expect(await delivery(ws.id, r.id)).toMatchObject({ status: 'dead', attempts: 2, last_status_code: 503 });
-    expect(await pendingJobs(gw.database.db)).toEqual([]);
+    expect(await pendingJobs(gw.database.db, ws.id)).toEqual([]);
   });
 });
 
@@ -283,5 +283,23 @@ describe('the delivery log', () => {
     await runJobs(gw);
     expect(await delivery(broken.ws.id, r1.id)).toMatchObject({ status: 'retrying', last_status_code: null });
     expect(await delivery(fine.ws.id, r2.id)).toMatchObject({ status: 'delivered' });
+  });
+});
+
+describe('switched off while retrying', () => {
+  it('a retrying delivery whose integration was disabled is closed as dead, not left retrying', async () => {
+    const { ws, survey } = await setup();
+    const r = await aResponse(gw.database.db, ws.id, survey.id, 'ada', { nps: 9 });
+    segment.replies.push({ status: 502 });
+    await addJob(gw.database.db, 'segment.push-response', { workspaceId: ws.id, responseId: r.id });
+    await runJobs(gw);
+    expect(await delivery(ws.id, r.id)).toMatchObject({ status: 'retrying' });
+    await gw.api.put(`/api/workspaces/${ws.id}/integrations/segment`).send({ enabled: false }).expect(200);
+    await makeJobsDue(gw.database.db);
+    await runJobs(gw);
+    const d = await delivery(ws.id, r.id);
+    expect(d).toMatchObject({ status: 'dead', attempts: 1 });
+    expect(d.last_error).toContain('disabled');
+    expect(segment.requests).toHaveLength(1);
   });
 });

@@ -38,7 +38,7 @@ describe('a worker killed mid-delivery', () => {
       await exited;
     }
 
-    const [job] = await pendingJobs(gw.database.db);
+    const [job] = await pendingJobs(gw.database.db, ws.id);
     expect(job.locked_by).toBeTruthy(); // still locked by the dead worker: no other worker takes it yet
     expect(await gw.database.db('deliveries').where({ workspace_id: ws.id })).toEqual([]);
 
@@ -53,6 +53,6 @@ describe('a worker killed mid-delivery', () => {
     expect(accepted.map((m: any) => m.type)).toEqual(['identify', 'track']); // what the receiver keeps after de-duplication
     expect(segment.requests[1].json.batch.map((m: any) => m.messageId)).toEqual(segment.requests[0].json.batch.map((m: any) => m.messageId));
     expect(await gw.database.db('deliveries').where({ workspace_id: ws.id }).first()).toMatchObject({ status: 'delivered', attempts: 1 });
-    expect(await pendingJobs(gw.database.db)).toEqual([]);
+    expect(await pendingJobs(gw.database.db, ws.id)).toEqual([]);
   });
 });

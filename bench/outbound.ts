@@ -2,7 +2,7 @@
 // outbound worker to a local fake Segment. Prints responses/s end to end (first job taken → last delivery row
 // written and queue empty) and the HTTP requests used.
 // Run: npx tsx bench/outbound.ts   (env: DATABASE_URL or TEST_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test;
-//      RESPONSES=10000 CONCURRENCY=1000 (jobs per worker process) LOCAL_QUEUE=500 (0 = off) WORKERS=1 (worker processes;
+//      RESPONSES=10000 CONCURRENCY=500 (jobs per worker process) LOCAL_QUEUE=200 (0 = off) WORKERS=1 (worker processes;
 //      1 = in this process, more = child processes, as in a scaled-out deployment))
 import http from 'node:http';
 import { spawn } from 'node:child_process';
@@ -21,10 +21,12 @@ import { createWorkspace } from '../src/workspaces/store.js';
 import { addJobs } from '../src/outbound/queue.js';
 import { upsertSegmentIntegration } from '../src/outbound/store.js';
 import { outboundTasks } from '../src/outbound/tasks.js';
+import { OUTBOUND_CONCURRENCY, OUTBOUND_LOCAL_QUEUE } from '../src/outbound/runner.js';
 
 const N = Number(process.env.RESPONSES ?? 10_000);
-const CONCURRENCY = Number(process.env.CONCURRENCY ?? 1000);
-const LOCAL_QUEUE = Number(process.env.LOCAL_QUEUE ?? 500);
+// Defaults: the worker role's outbound runner (src/outbound/runner.ts).
+const CONCURRENCY = Number(process.env.CONCURRENCY ?? OUTBOUND_CONCURRENCY);
+const LOCAL_QUEUE = Number(process.env.LOCAL_QUEUE ?? OUTBOUND_LOCAL_QUEUE);
 const WORKERS = Number(process.env.WORKERS ?? 1);
 
 /** One worker: the outbound task list under graphile-worker, as the worker role runs it. */

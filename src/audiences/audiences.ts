@@ -4,6 +4,7 @@ import { isUuid } from '../http/auth.js';
 import { decide, type Eligibility, type AudienceDef } from './eligibility.js';
 import type { CreateAudience, UpdateAudience, MembersQuery } from './schema.js';
 import * as store from './store.js';
+import { cachedAudience, rememberAudience, forgetAudiences } from './cache.js';
 
 export async function requireAudience(db: Db, workspaceId: string, id: string) {
   const row = isUuid(id) ? await store.getAudience(db, workspaceId, id) : undefined;
@@ -48,15 +49,30 @@ export async function updateAudience(db: Db, workspaceId: string, id: string, pa
     ...(patch.exclude !== undefined ? { exclude: patch.exclude } : {}),
   });
   if (!row) throw notFound('Audience');
+  forgetAudiences(workspaceId, id);
   return row;
 }
 
 export const listAudiences = store.listAudiences;
 
-/** Is this user in the audience now? One indexed query; reasons name each segment's part. */
+/**
+ * Is this user in the audience now? One indexed query: with the definition cached, an index scan of
+ * the user's memberships in the named segments; otherwise one query that also reads the definition
+ * and segment states (and refreshes the cache). Reasons name each segment's part.
+ */
 export async function checkUser(db: Db, workspaceId: string, audienceId: string, userId: string): Promise<Eligibility> {
+  const cached = cachedAudience(workspaceId, audienceId);
+  if (cached) {
+    const { def, segments } = cached;
+    const listed: string[] = [];
+    let everyone = false;
+    for (const s of segments.values()) if (s.type === 'everyone') everyone = true; else listed.push(s.id);
+    const m = await store.memberOfListed(db, workspaceId, userId, listed, everyone);
+    return decide(def, segments, (id) => (segments.get(id)?.type === 'everyone' ? m.known : m.memberOf.has(id)));
+  }
   const loaded = isUuid(audienceId) ? await store.loadSingleCheck(db, workspaceId, audienceId, userId) : undefined;
   if (!loaded) throw notFound('Audience');
+  rememberAudience(workspaceId, loaded.audience, loaded.segments);
   return decide(loaded.audience, loaded.segments, (id) => loaded.memberOf.has(id));
 }
 
@@ -66,7 +82,8 @@ export async function checkUsers(db: Db, workspaceId: string, audienceId: string
   const def: AudienceDef = audience;
   const segments = await store.segmentStates(db, workspaceId, [...def.include, ...def.exclude]);
   const listed = [...segments.values()].filter((s) => s.type !== 'everyone').map((s) => s.id);
-  const memberships = await store.membershipsOf(db, workspaceId, userIds, listed);
+  const needKnown = [...segments.values()].some((s) => s.type === 'everyone');
+  const memberships = await store.membershipsOf(db, workspaceId, userIds, listed, { known: needKnown });
   return userIds.map((userId) => {
     const m = memberships.get(userId) ?? { known: false, memberOf: [] };
     const memberOf = new Set(m.memberOf);

@@ -53,24 +53,54 @@ export interface SingleCheckRows {
  * whether the user is a member of each (primary-key probes on segment_members, or on users for an
  * `everyone` segment). Undefined when the audience is not in this workspace.
  */
+const SINGLE_CHECK_SQL = `
+  select a.id, a.name, a.match, a.include, a.exclude,
+         s.id as segment_id, s.name as segment_name, s.type, s.status,
+         case when s.id is null then false
+              when s.type = 'everyone' then exists (select 1 from users u where u.workspace_id = a.workspace_id and u.user_id = $1)
+              else exists (select 1 from segment_members m where m.workspace_id = a.workspace_id and m.segment_id = s.id and m.user_id = $1)
+         end as member
+    from audiences a
+    left join segments s on s.workspace_id = a.workspace_id and s.id = any (a.include || a.exclude)
+   where a.workspace_id = $2 and a.id = $3`;
+
+/**
+ * Runs a hot statement as a named prepared statement on a pooled connection (parsed and planned once
+ * per connection instead of per call). Inside a transaction it goes through the transaction instead.
+ */
+async function prepared<T>(db: Db, name: string, text: string, values: unknown[]): Promise<T[]> {
+  if ((db as Knex.Transaction).isTransaction) {
+    return (await db.raw(text.replace(/\$\d+/g, '?'), reorder(text, values))).rows;
+  }
+  const client = db.client as { acquireConnection(): Promise<PgConnection>; releaseConnection(c: PgConnection): Promise<unknown> };
+  const conn = await client.acquireConnection();
+  try {
+    return (await conn.query({ name, text, values })).rows as T[];
+  } finally {
+    await client.releaseConnection(conn);
+  }
+}
+interface PgConnection { query(q: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }> }
+
+/** $n placeholders → the value list knex's `?` placeholders expect (in order of appearance). */
+function reorder(text: string, values: unknown[]): Knex.RawBinding[] {
+  return [...text.matchAll(/\$(\d+)/g)].map((m) => values[Number(m[1]) - 1] as Knex.RawBinding);
+}
+
+/**
+ * One indexed round trip for a single check: the audience, the state of each segment it names and
+ * whether the user is a member of each (primary-key probes on segment_members, or on users for an
+ * `everyone` segment). Undefined when the audience is not in this workspace.
+ */
 export async function loadSingleCheck(db: Db, workspaceId: string, audienceId: string, userId: string): Promise<SingleCheckRows | undefined> {
-  const { rows } = await db.raw(
-    `select a.id, a.name, a.match, a.include, a.exclude,
-            s.id as segment_id, s.name as segment_name, s.type, s.status,
-            case when s.id is null then false
-                 when s.type = 'everyone' then exists (select 1 from users u where u.workspace_id = a.workspace_id and u.user_id = ?)
-                 else exists (select 1 from segment_members m where m.workspace_id = a.workspace_id and m.segment_id = s.id and m.user_id = ?)
-            end as member
-       from audiences a
-       left join segments s on s.workspace_id = a.workspace_id and s.id = any (a.include || a.exclude)
-      where a.workspace_id = ? and a.id = ?`,
-    [userId, userId, workspaceId, audienceId],
+  const rows = await prepared<{ id: string; name: string; match: 'any' | 'all'; include: string[]; exclude: string[]; segment_id: string | null; segment_name: string; type: string; status: string; member: boolean }>(
+    db, 'ag_audience_check', SINGLE_CHECK_SQL, [userId, workspaceId, audienceId],
   );
   if (!rows.length) return undefined;
   const r0 = rows[0];
   const segments = new Map<string, SegmentState>();
   const memberOf = new Set<string>();
-  for (const r of rows as { segment_id: string | null; segment_name: string; type: string; status: string; member: boolean }[]) {
+  for (const r of rows) {
     if (!r.segment_id) continue;
     segments.set(r.segment_id, { id: r.segment_id, name: r.segment_name, type: r.type, status: r.status });
     if (r.member) memberOf.add(r.segment_id);
@@ -79,19 +109,40 @@ export async function loadSingleCheck(db: Db, workspaceId: string, audienceId: s
 }
 
 /**
+ * Membership of one user in the listed segments (plus whether the user is known, for `everyone`
+ * segments), when the audience definition is already in hand: one index scan, no joins.
+ */
+export async function memberOfListed(db: Db, workspaceId: string, userId: string, segmentIds: string[], withKnown: boolean): Promise<{ memberOf: Set<string>; known: boolean }> {
+  const rows = await prepared<{ segment_id: string }>(
+    db, 'ag_audience_member_of',
+    `select m.segment_id::text as segment_id from segment_members m
+      where m.workspace_id = $1 and m.user_id = $2 and m.segment_id = any ($3::uuid[])
+     union all
+     select 'known' from users u where $4::boolean and u.workspace_id = $1 and u.user_id = $2`,
+    [workspaceId, userId, segmentIds, withKnown],
+  );
+  const memberOf = new Set<string>();
+  let known = false;
+  for (const r of rows) if (r.segment_id === 'known') known = true; else memberOf.add(r.segment_id);
+  return { memberOf, known };
+}
+
+/**
  * Memberships of many users in one statement: for each given user, whether it is a known user and
  * which of the listed (non-everyone) segments it belongs to.
  */
-export async function membershipsOf(db: Db, workspaceId: string, userIds: string[], segmentIds: string[]): Promise<Map<string, { known: boolean; memberOf: string[] }>> {
-  const { rows } = await db.raw(
-    `select k.user_id,
-            exists (select 1 from users u where u.workspace_id = ? and u.user_id = k.user_id) as known,
+export async function membershipsOf(db: Db, workspaceId: string, userIds: string[], segmentIds: string[], opts: { known: boolean }): Promise<Map<string, { known: boolean; memberOf: string[] }>> {
+  // Scalar subqueries (not EXISTS) keep the planner on per-user index probes instead of hashing a whole table.
+  const known = opts.known ? `coalesce((select true from users u where u.workspace_id = $1 and u.user_id = k.user_id), false)` : 'false';
+  const rows = await prepared<{ user_id: string; known: boolean; member_of: string[] }>(
+    db, `ag_audience_batch_${opts.known ? 'k' : 'm'}`,
+    `select k.user_id, ${known} as known,
             coalesce((select array_agg(m.segment_id::text) from segment_members m
-                       where m.workspace_id = ? and m.user_id = k.user_id and m.segment_id = any (?::uuid[])), '{}') as member_of
-       from (select distinct unnest(?::text[]) as user_id) k`,
-    [workspaceId, workspaceId, segmentIds, userIds],
+                       where m.workspace_id = $1 and m.user_id = k.user_id and m.segment_id = any ($2::uuid[])), '{}') as member_of
+       from (select distinct unnest($3::text[]) as user_id order by 1) k`,
+    [workspaceId, segmentIds, userIds],
   );
-  return new Map((rows as { user_id: string; known: boolean; member_of: string[] }[]).map((r) => [r.user_id, { known: r.known, memberOf: r.member_of }]));
+  return new Map(rows.map((r) => [r.user_id, { known: r.known, memberOf: r.member_of }]));
 }
 
 /**

@@ -1,6 +1,8 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import { useGateway } from '../helpers/gateway.js';
 import { aSegment, someUsers, npsSurvey } from '../surveys/factories.js';
+import { forgetAudiences } from '../../src/audiences/cache.js';
+import { checkUser } from '../../src/audiences/audiences.js';
 
 const gw = useGateway();
 let ws: { id: string; ingestKey: string };
@@ -79,11 +81,24 @@ describe('audience eligibility', () => {
     const id = await audience({ include: [s, seg.B] });
     expect(await eligibleUsers(id)).toEqual(['u1', 'u2', 'u3']);
     await gw.database.db('segments').where({ workspace_id: ws.id, id: s }).update({ status: 'archived' });
+    forgetAudiences(); // a status change reaches cached audience definitions within a second; here at once
     expect(await eligibleUsers(id)).toEqual(['u1', 'u3']);
     await gw.api.patch(`${base()}/audiences/${id}`).send({ name: 'Renamed', include: [s, seg.B, seg.A] }).expect(200); // kept, not newly added
     const bad = await gw.api.patch(`${base()}/audiences/${id}`).send({ exclude: [seg.archived] }).expect(400);
     expect(bad.body.error.details).toEqual([{ path: 'exclude.0', message: `segment ${seg.archived} is archived and cannot be added to an audience` }]);
     await gw.api.post(`${base()}/audiences`).send({ name: 'x', include: [seg.archived] }).expect(400);
+  });
+
+  it('an audience edit takes effect at once, and checks also run inside a transaction', async () => {
+    const id = await audience({ include: [seg.A] });
+    expect((await gw.api.get(`${base()}/audiences/${id}/check/u3`).expect(200)).body.eligible).toBe(false);
+    await gw.api.patch(`${base()}/audiences/${id}`).send({ include: [seg.B] }).expect(200);
+    expect((await gw.api.get(`${base()}/audiences/${id}/check/u3`).expect(200)).body.eligible).toBe(true);
+    forgetAudiences();
+    await gw.database.db.transaction(async (trx) => {
+      expect((await checkUser(trx, ws.id, id, 'u3')).eligible).toBe(true); // definition read in the query
+      expect((await checkUser(trx, ws.id, id, 'u2')).eligible).toBe(false); // cached definition
+    });
   });
 
   it('validates audiences', async () => {

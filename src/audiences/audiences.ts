@@ -17,14 +17,15 @@ export async function requireAudience(db: Db, workspaceId: string, id: string) {
  * cannot be added while archived; drafts may be (they start counting once activated).
  */
 async function checkSegments(db: Db, workspaceId: string, lists: { include: string[]; exclude: string[] }, already: Set<string>) {
-  const ids = [...lists.include, ...lists.exclude];
+  const ids = [...lists.include, ...lists.exclude].filter((id) => !already.has(id));
   const states = await store.segmentStates(db, workspaceId, ids);
   const issues: { path: string; message: string }[] = [];
   for (const key of ['include', 'exclude'] as const) {
     lists[key].forEach((id, i) => {
+      if (already.has(id)) return; // kept as it was (it may have been archived since; it just does not count)
       const s = states.get(id);
       if (!s) issues.push({ path: `${key}.${i}`, message: `no segment ${id} in this workspace` });
-      else if (s.status === 'archived' && !already.has(id)) issues.push({ path: `${key}.${i}`, message: `segment ${id} is archived and cannot be added to an audience` });
+      else if (s.status === 'archived') issues.push({ path: `${key}.${i}`, message: `segment ${id} is archived and cannot be added to an audience` });
     });
   }
   if (issues.length) throw new HttpError(400, 'invalid', `Invalid body: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
@@ -76,11 +77,20 @@ export async function checkUser(db: Db, workspaceId: string, audienceId: string,
   return decide(loaded.audience, loaded.segments, (id) => loaded.memberOf.has(id));
 }
 
-/** Many users at once: the definition, then one set-based membership query for all of them. */
-export async function checkUsers(db: Db, workspaceId: string, audienceId: string, userIds: string[]) {
+/** The audience definition and its segments' states: from the short-lived cache, or read and cached. */
+async function definitionOf(db: Db, workspaceId: string, audienceId: string) {
+  const cached = cachedAudience(workspaceId, audienceId);
+  if (cached) return cached;
   const audience = await requireAudience(db, workspaceId, audienceId);
-  const def: AudienceDef = audience;
+  const def: AudienceDef = { id: audience.id, name: audience.name, include: audience.include, match: audience.match, exclude: audience.exclude };
   const segments = await store.segmentStates(db, workspaceId, [...def.include, ...def.exclude]);
+  rememberAudience(workspaceId, def, segments);
+  return { def, segments };
+}
+
+/** Many users at once: the definition (usually cached), then one set-based membership query for all of them. */
+export async function checkUsers(db: Db, workspaceId: string, audienceId: string, userIds: string[]) {
+  const { def, segments } = await definitionOf(db, workspaceId, audienceId);
   const listed = [...segments.values()].filter((s) => s.type !== 'everyone').map((s) => s.id);
   const needKnown = [...segments.values()].some((s) => s.type === 'everyone');
   const memberships = await store.membershipsOf(db, workspaceId, userIds, listed, { known: needKnown });

@@ -89,6 +89,18 @@ describe('audience eligibility', () => {
     await gw.api.post(`${base()}/audiences`).send({ name: 'x', include: [seg.archived] }).expect(400);
   });
 
+  it('a deleted segment stays listed, does not count, and does not block edits', async () => {
+    const s = await aSegment(gw.database.db, ws.id, { name: 'Doomed', members: ['u4'] });
+    const id = await audience({ include: [s, seg.B] });
+    await gw.database.db('segments').where({ workspace_id: ws.id, id: s }).delete();
+    forgetAudiences();
+    await gw.api.patch(`${base()}/audiences/${id}`).send({ name: 'Still here' }).expect(200);
+    const res = await gw.api.get(`${base()}/audiences/${id}/check/u4`).expect(200);
+    expect(res.body.eligible).toBe(false);
+    expect(res.body.reasons[0]).toEqual({ segmentId: s, segmentName: null, status: 'deleted', role: 'include', result: 'not_counted' });
+    expect(await eligibleUsers(id)).toEqual(['u1', 'u3']);
+  });
+
   it('an audience edit takes effect at once, and checks also run inside a transaction', async () => {
     const id = await audience({ include: [seg.A] });
     expect((await gw.api.get(`${base()}/audiences/${id}/check/u3`).expect(200)).body.eligible).toBe(false);

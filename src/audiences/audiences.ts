@@ -5,6 +5,7 @@ import { decide, type Eligibility, type AudienceDef } from './eligibility.js';
 import type { CreateAudience, UpdateAudience, MembersQuery } from './schema.js';
 import * as store from './store.js';
 import { cachedAudience, rememberAudience, forgetAudiences } from './cache.js';
+import { membershipOf } from './batcher.js';
 
 export async function requireAudience(db: Db, workspaceId: string, id: string) {
   const row = isUuid(id) ? await store.getAudience(db, workspaceId, id) : undefined;
@@ -58,8 +59,9 @@ export const listAudiences = store.listAudiences;
 
 /**
  * Is this user in the audience now? One indexed query: with the definition cached, an index scan of
- * the user's memberships in the named segments; otherwise one query that also reads the definition
- * and segment states (and refreshes the cache). Reasons name each segment's part.
+ * the user's memberships in the named segments (concurrent checks of the same audience share one
+ * statement, see batcher.ts); otherwise one query that also reads the definition and segment states
+ * (and refreshes the cache). Reasons name each segment's part.
  */
 export async function checkUser(db: Db, workspaceId: string, audienceId: string, userId: string): Promise<Eligibility> {
   const cached = cachedAudience(workspaceId, audienceId);
@@ -68,7 +70,7 @@ export async function checkUser(db: Db, workspaceId: string, audienceId: string,
     const listed: string[] = [];
     let everyone = false;
     for (const s of segments.values()) if (s.type === 'everyone') everyone = true; else listed.push(s.id);
-    const m = await store.memberOfListed(db, workspaceId, userId, listed, everyone);
+    const m = await membershipOf(db, workspaceId, listed, everyone, userId);
     return decide(def, segments, (id) => (segments.get(id)?.type === 'everyone' ? m.known : m.memberOf.has(id)));
   }
   const loaded = isUuid(audienceId) ? await store.loadSingleCheck(db, workspaceId, audienceId, userId) : undefined;

@@ -113,6 +113,15 @@ describe('audience eligibility', () => {
     });
   });
 
+  it('concurrent checks (grouped into shared statements) answer each user correctly', async () => {
+    const id = await audience({ include: [seg.A, seg.everyone], match: 'all', exclude: [seg.C] });
+    await gw.api.get(`${base()}/audiences/${id}/check/u1`).expect(200); // definition cached
+    const users = Array.from({ length: 60 }, (_, i) => ['u1', 'u2', 'u3', 'u4', 'u5', 'u6'][i % 6]);
+    const answers = await Promise.all(users.map((u) => gw.api.get(`${base()}/audiences/${id}/check/${u}`).expect(200)));
+    const eligible = new Set(users.filter((_, i) => answers[i].body.eligible));
+    expect([...eligible].sort()).toEqual(['u1', 'u2']);
+  });
+
   it('validates audiences', async () => {
     await gw.api.post(`${base()}/audiences`).send({ name: 'x', include: ['00000000-0000-4000-8000-000000000000'] }).expect(400);
     await gw.api.post(`${base()}/audiences`).send({ name: 'x', include: [seg.A], exclude: [seg.A] }).expect(400);

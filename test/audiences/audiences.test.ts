@@ -156,6 +156,15 @@ describe('survey eligibility', () => {
   });
 });
 
+describe('workspace lookup cache', () => {
+  it('a workspace edit is visible at once in this process', async () => {
+    await gw.api.get(`/api/workspaces/${ws.id}`).expect(200); // cached
+    await gw.api.patch(`/api/workspaces/${ws.id}`).send({ name: 'Renamed workspace' }).expect(200);
+    expect((await gw.api.get(`/api/workspaces/${ws.id}`).expect(200)).body.name).toBe('Renamed workspace');
+    await gw.api.get('/api/workspaces/00000000-0000-4000-8000-000000000000/audiences').expect(404);
+  });
+});
+
 describe('tenant isolation', () => {
   it("workspace B's ids through A's paths are not found", async () => {
     const other = await gw.createWorkspace('Other');

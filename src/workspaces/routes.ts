@@ -6,7 +6,7 @@ import { notFound } from '../http/errors.js';
 import { createWorkspace, listWorkspaces, rotateIngestKey, updateWorkspace } from './store.js';
 import { presentWorkspace } from './presenter.js';
 import { forgetIngestKeys } from '../ingest/auth.js';
-import { forgetWorkspace } from '../http/auth.js';
+import { forgetWorkspace, loadWorkspaceParam } from '../http/auth.js';
 
 const CreateWorkspace = z.object({ name: z.string().trim().min(1).max(200) });
 const UpdateWorkspace = z.object({
@@ -19,6 +19,7 @@ const UpdateWorkspace = z.object({
 /** Mounted at /api/workspaces behind requireAdmin. */
 export function workspaceRoutes(ctx: AppContext) {
   const router = express.Router();
+  loadWorkspaceParam(ctx, router); // :workspaceId here is this router's own param (the api router's handler does not see it)
 
   router.post('/', validate(CreateWorkspace), async (req, res) => {
     const { workspace, ingestKey } = await createWorkspace(ctx.db, req.body.name);

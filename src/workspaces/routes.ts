@@ -19,7 +19,8 @@ const UpdateWorkspace = z.object({
 /** Mounted at /api/workspaces behind requireAdmin. */
 export function workspaceRoutes(ctx: AppContext) {
   const router = express.Router();
-  loadWorkspaceParam(ctx, router); // :workspaceId here is this router's own param (the api router's handler does not see it)
+  // Param handlers are local to their router: resolve :workspaceId here too (unknown id → 404).
+  loadWorkspaceParam(ctx, router);
 
   router.post('/', validate(CreateWorkspace), async (req, res) => {
     const { workspace, ingestKey } = await createWorkspace(ctx.db, req.body.name);

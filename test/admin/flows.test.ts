@@ -234,7 +234,7 @@ d('admin page in a browser', () => {
   });
 
   it('checks audience eligibility', async (t) => {
-    if (!(await hasRoute('get', `/api/workspaces/${ws.id}/audiences`))) return t.skip();
+    if (!(await hasRoute('get', `/api/workspaces/${ws.id}/audiences`)) || !(await hasRoute('post', `/api/workspaces/${ws.id}/segments/preview`))) return t.skip();
     await page.goto(`${server.url}/admin/w/${ws.id}/audiences`);
     await page.getByRole('heading', { name: 'Audiences' }).waitFor();
     const form = page.locator('#new-audience');

@@ -1,6 +1,7 @@
 import { run, type Runner } from 'graphile-worker';
 import type { AppContext } from '../http/context.js';
 import { logger } from '../lib/logger.js';
+import { defaultHeartbeatOptions, startHeartbeat, type HeartbeatOptions } from './heartbeat.js';
 import { outboundTasks } from './tasks.js';
 
 /**
@@ -8,8 +9,9 @@ import { outboundTasks } from './tasks.js';
  * wait a few ms to share a batch, so they need many at once (a batch holds at most as many push jobs as run
  * concurrently: with the shared runner's WORKER_CONCURRENCY=4 the bench pushed 11 responses/s), and fetching and
  * completing jobs in batches (localQueue, completeJobBatchDelay). A runner of its own also keeps a slow webhook
- * from taking the slots of other areas' jobs. Trade-off of the local queue: after a crash (not a graceful stop) the
- * up to OUTBOUND_LOCAL_QUEUE jobs it held wait for graphile-worker's lock timeout (4 h) like the running ones.
+ * from taking the slots of other areas' jobs. After a crash (not a graceful stop) the jobs it held, running or in the
+ * local queue, are unlocked by the other workers' heartbeat sweep once its heartbeat is stale (src/outbound/heartbeat.ts),
+ * instead of waiting for graphile-worker's 4 h lock timeout.
  */
 export const OUTBOUND_CONCURRENCY = 500;
 export const OUTBOUND_LOCAL_QUEUE = 200;
@@ -22,14 +24,16 @@ function connectionStringOf(ctx: AppContext): string {
   return url;
 }
 
-export function outboundRunner(ctx: AppContext) {
+export function outboundRunner(ctx: AppContext, heartbeatOptions: Partial<Omit<HeartbeatOptions, 'role'>> = {}) {
   const outbound = outboundTasks(ctx);
+  const heartbeat = startHeartbeat(ctx.db, { ...defaultHeartbeatOptions, ...heartbeatOptions, role: 'outbound' });
   const started: Promise<Runner | undefined> = run({
     connectionString: connectionStringOf(ctx),
     concurrency: OUTBOUND_CONCURRENCY,
     noHandleSignals: true,
     pollInterval: 1000,
     taskList: outbound.tasks,
+    events: heartbeat.events,
     preset: { worker: { localQueue: { size: OUTBOUND_LOCAL_QUEUE }, completeJobBatchDelay: 10, failJobBatchDelay: 10 } },
   }).catch((err) => {
     logger.error({ err }, 'outbound runner failed to start');
@@ -39,6 +43,7 @@ export function outboundRunner(ctx: AppContext) {
     async stop() {
       const runner = await started;
       await runner?.stop();
+      await heartbeat.stop();
       await outbound.close();
     },
   };

@@ -47,7 +47,7 @@ describe('a worker killed mid-delivery', () => {
 
     // A new worker (stale threshold shortened from 30 s so the test takes seconds) sweeps on start and on each tick:
     // the dead pool's jobs are unlocked without anyone calling forceUnlockWorkers, and the new worker runs them.
-    const worker = outboundRunner(gw.ctx, { intervalMs: 100, staleAfterMs: 1_000 });
+    const worker = outboundRunner(gw.ctx, { heartbeat: { intervalMs: 100, staleAfterMs: 1_000 } });
     try {
       for (;;) {
         const d = await gw.database.db('deliveries').where({ workspace_id: ws.id }).first();

@@ -3,6 +3,7 @@ import * as core from './20261123000000_core.js';
 import * as surveys from './20261123200000_surveys.js';
 import * as outbound from './20261123300000_outbound.js';
 import * as users from './20261123600000_users.js';
+import * as workerHeartbeats from './20261123700000_worker_heartbeats.js';
 import * as admin from './20261123400000_admin.js';
 
 /**
@@ -14,5 +15,6 @@ export const migrations: Record<string, { up(k: Knex): Promise<void>; down(k: Kn
   '20261123200000_surveys': surveys,
   '20261123300000_outbound': outbound,
   '20261123600000_users': users,
+  '20261123700000_worker_heartbeats': workerHeartbeats,
   '20261123400000_admin': admin,
 };

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { AppContext } from '../http/context.js';
 import { notFound } from '../http/errors.js';
 import { validate, validateQuery, parse } from '../http/validate.js';
-import { CreateSegment, PatchSegment, ListQuery, PageQuery, MembersChange, MembersRemove, Subtract, Preview, ImportQuery } from './schema.js';
+import { CreateSegment, PatchSegment, ListQuery, PageQuery, MembersByIds, MembersFromDefinition, MembersRemove, Subtract, Preview, ImportQuery } from './schema.js';
 import { createSegment, patchSegment, evaluateOnDemand } from './lifecycle.js';
 import { previewDefinition } from './evaluate.js';
 import { deleteMembers, importCsv, populateFromDefinition, setMembers, subtractSegment } from './static.js';
@@ -74,10 +74,13 @@ export function segmentRoutes(ctx: AppContext) {
       res.json(await importCsv(db, req.workspaceId, id, req.body, mode, now));
       return;
     }
-    const body = parse(MembersChange, req.body ?? {}, 'body');
-    res.json('definition' in body
-      ? await populateFromDefinition(db, req.workspaceId, id, body.definition, body.mode, now)
-      : await setMembers(db, req.workspaceId, id, body.userIds, body.mode, now));
+    if (req.body && typeof req.body === 'object' && 'definition' in req.body) {
+      const body = parse(MembersFromDefinition, req.body, 'body');
+      res.json(await populateFromDefinition(db, req.workspaceId, id, body.definition, body.mode, now));
+      return;
+    }
+    const body = parse(MembersByIds, req.body ?? {}, 'body');
+    res.json(await setMembers(db, req.workspaceId, id, body.userIds, body.mode, now));
   });
 
   router.post('/segments/:id/members/import', csvBody, async (req, res) => {

@@ -225,10 +225,8 @@ export type PatchSegment = z.infer<typeof PatchSegment>;
 export const ListQuery = z.object({ status: z.enum(SEGMENT_STATUSES).optional() });
 export const PageQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100), cursor: z.string().max(400).optional() });
 export const UserIdList = z.array(z.string().min(1).max(400)).max(100_000);
-export const MembersChange = z.union([
-  z.strictObject({ userIds: UserIdList, mode: z.enum(['add', 'replace']).default('add') }),
-  z.strictObject({ definition: DefinitionSchema, mode: z.enum(['add', 'remove']) }),
-]);
+export const MembersByIds = z.strictObject({ userIds: UserIdList, mode: z.enum(['add', 'replace']).default('add') });
+export const MembersFromDefinition = z.strictObject({ definition: DefinitionSchema, mode: z.enum(['add', 'remove']) });
 export const MembersRemove = z.strictObject({ userIds: UserIdList });
 export const Subtract = z.strictObject({ segmentId: z.uuid() });
 export const Preview = z.strictObject({ definition: DefinitionSchema, sampleSize: z.coerce.number().int().min(0).max(100).default(10) });

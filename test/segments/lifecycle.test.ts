@@ -93,7 +93,7 @@ describe('lifecycle and full evaluation', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const res = await gw.api.get(`${base()}/${id}/members`).query({ limit: 10, ...(cursor ? { cursor } : {}) }).expect(200);
+      const res: { body: { members: { userId: string; enteredAt: string }[]; nextCursor: string | null } } = await gw.api.get(`${base()}/${id}/members`).query({ limit: 10, ...(cursor ? { cursor } : {}) }).expect(200);
       seen.push(...res.body.members.map((m: { userId: string; enteredAt: string }) => m.userId));
       expect(res.body.members[0].enteredAt).toBe(NOW.toISOString());
       cursor = res.body.nextCursor;

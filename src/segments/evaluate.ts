@@ -34,6 +34,8 @@ export async function evaluateFull(db: Knex, workspaceId: string, segmentId: str
 async function evaluateFullIn(trx: Knex.Transaction, workspaceId: string, segmentId: string, opts: { cause: Cause; now: Date }): Promise<EvaluationResult> {
   // One full evaluation of a segment at a time; incremental batches can run beside it (the diff tolerates them).
   await trx.raw(`select pg_advisory_xact_lock(hashtextextended(?::text, 7207))`, [segmentId]);
+  // A bulk statement: let its hash aggregates and joins stay in memory (this transaction only).
+  await trx.raw(`set local work_mem = '64MB'`);
   const segment = await getSegment(trx, workspaceId, segmentId);
   if (!segment) throw new HttpError(404, 'not_found', 'Segment not found');
   if (segment.type !== 'dynamic' || !segment.definition) {

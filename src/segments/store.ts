@@ -105,22 +105,33 @@ export interface DiffSpec {
   at: Date;
 }
 
+/**
+ * The diff as one statement. Target and current members meet in a FULL JOIN (always a hash or merge join, so linear
+ * whatever the row estimates of the compiled predicate); only the rows that differ are inserted, deleted and logged.
+ */
 function diffCte(d: DiffSpec): Frag {
   const inScope = d.scope ? sql` and m.user_id = any(${d.scope}::text[])` : new Frag('', []);
   const ws = sql`${d.workspaceId}::uuid`;
   const seg = sql`${d.segmentId}::uuid`;
   const at = sql`${d.at.toISOString()}::timestamptz`;
   return sql`with target as materialized (${d.target}),
-    ins as (
+    cur as materialized (
+      select m.ctid as tid, m.user_id from segment_members m where m.workspace_id = ${ws} and m.segment_id = ${seg}${inScope}
+    ), diff as materialized (
+      select coalesce(t.user_id, c.user_id) as user_id, t.user_id is not null as entering, c.tid
+        from target t full join cur c on c.user_id = t.user_id
+       where t.user_id is null or c.user_id is null
+    ), ins as (
       insert into segment_members (workspace_id, segment_id, user_id, entered_at)
-      select ${ws}, ${seg}, t.user_id, ${at} from target t
-       where not exists (select 1 from segment_members m where m.workspace_id = ${ws} and m.segment_id = ${seg} and m.user_id = t.user_id)
+      select ${ws}, ${seg}, d.user_id, ${at} from diff d where d.entering
       on conflict do nothing
       returning user_id
     ), del as (
+      -- By the ctids read in cur (same snapshot): a TID scan, linear whatever the row estimates. The tenant check is
+      -- written "is true" so the planner cannot prefer a (ws, segment) index scan that filters ctids one array at a time.
       delete from segment_members m
-       where m.workspace_id = ${ws} and m.segment_id = ${seg}${inScope}
-         and not exists (select 1 from target t where t.user_id = m.user_id)
+       where m.ctid = any(array(select d.tid from diff d where not d.entering))
+         and (m.workspace_id = ${ws} and m.segment_id = ${seg}) is true
       returning m.user_id
     ), log as (
       insert into membership_log (workspace_id, segment_id, user_id, change, cause, at)

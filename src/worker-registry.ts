@@ -2,6 +2,7 @@ import type { TaskList, CronItem } from 'graphile-worker';
 import type { AppContext } from './http/context.js';
 import { scheduleDueSegments, runScheduledEvaluation } from './segments/schedule.js';
 import { startIncrementalEvaluator } from './segments/incremental.js';
+import { outboundRunner } from './outbound/runner.js';
 
 export interface Loop { stop(): Promise<void> }
 
@@ -19,4 +20,7 @@ export function cronItems(): CronItem[] {
 }
 
 /** Long-running loops started with the worker role. */
-export const backgroundLoops: ((ctx: AppContext) => Loop)[] = [startIncrementalEvaluator];
+export const backgroundLoops: ((ctx: AppContext) => Loop)[] = [
+  startIncrementalEvaluator, // the segment engine's incremental evaluator (src/segments/incremental.ts)
+  outboundRunner, // the outbound tasks, on a graphile-worker runner of their own (src/outbound/runner.ts)
+];

@@ -68,6 +68,15 @@ async function main() {
     };
     const ws = await api('POST', '/api/workspaces', { name: 'bench' });
     const auth = `Basic ${Buffer.from(`${ws.ingestKey}:`).toString('base64')}`;
+    // Steady state: the users exist (seen today) before the segments are activated, so the stream measures
+    // re-evaluation of known users rather than a flood of first-time entries.
+    await db.raw(
+      `insert into users (workspace_id, user_id, traits, first_seen_at, last_seen_at)
+       select ?::uuid, 'u' || i, jsonb_build_object('plan', (array['pro', 'free', 'team', 'enterprise'])[1 + i % 4], 'score', i % 100), now(), now()
+         from generate_series(0, ? - 1) i`,
+      [ws.id, USERS],
+    );
+    await db.raw(`delete from dirty_users`);
     let probeSegment = '';
     for (const [i, definition] of definitions().entries()) {
       const s = await api('POST', `/api/workspaces/${ws.id}/segments`, { name: `s${i}`, type: 'dynamic', definition });

@@ -99,3 +99,16 @@ export function topologicalOrder<T extends SegmentNode>(segments: T[]): T[] {
   for (const s of segments) if (!placed.has(s.id)) out.push(s);
   return out;
 }
+
+/** Segments grouped by depth: level 0 reads no other segment of the set, level n reads only levels below n. */
+export function topologicalLevels<T extends SegmentNode>(segments: T[]): T[][] {
+  const depth = new Map<string, number>();
+  const byId = new Map(segments.map((s) => [s.id, s]));
+  for (const s of topologicalOrder(segments)) {
+    const refs = referencedSegments(s.definition).filter((r) => byId.has(r) && depth.has(r));
+    depth.set(s.id, refs.length ? 1 + Math.max(...refs.map((r) => depth.get(r)!)) : 0);
+  }
+  const levels: T[][] = [];
+  for (const s of segments) (levels[depth.get(s.id)!] ??= []).push(s);
+  return levels.filter(Boolean);
+}

@@ -4,9 +4,9 @@ import type { Loop } from '../worker-registry.js';
 import { addJobs } from '../outbound/queue.js';
 import { logger } from '../lib/logger.js';
 import { selectMatching } from './compile.js';
-import { indexKeysFor, inputsOf, topologicalOrder } from './dependencies.js';
+import { indexKeysFor, inputsOf, topologicalLevels } from './dependencies.js';
 import { withRetry } from './evaluate.js';
-import { activeDynamicSegments, applyDiffRows, segmentTypes, type MembershipChange, type SegmentRow } from './store.js';
+import { activeDynamicSegments, applyDiffsRows, segmentTypes, type DiffSpec, type MembershipChange, type SegmentRow } from './store.js';
 
 interface DirtyRow { workspace_id: string; user_id: string; inputs: string[] }
 
@@ -88,16 +88,20 @@ async function evaluateUsers(trx: Knex.Transaction, workspaceId: string, segment
 
   const types = await segmentTypes(trx, workspaceId);
   const out: Change[] = [];
-  // Referenced segments first, so a change there reaches the segments that read it within this batch.
-  for (const segment of topologicalOrder(segments)) {
-    const userIds = candidates.get(segment.id);
-    if (!userIds?.size) continue;
-    const scope = [...userIds];
-    const target = selectMatching(segment.definition!, { workspaceId, now, userIds: scope, segmentTypes: types });
-    const changed = await applyDiffRows(trx, { workspaceId, segmentId: segment.id, target, scope, cause: 'incremental', at: now });
-    for (const c of changed) {
+  // Level by level (a segment comes after the segments it reads), one statement per level: a change in a referenced
+  // segment reaches the segments that read it within this batch.
+  for (const level of topologicalLevels(segments)) {
+    const diffs: DiffSpec[] = [];
+    for (const segment of level) {
+      const userIds = candidates.get(segment.id);
+      if (!userIds?.size) continue;
+      const scope = [...userIds];
+      const target = selectMatching(segment.definition!, { workspaceId, now, userIds: scope, segmentTypes: types });
+      diffs.push({ workspaceId, segmentId: segment.id, target, scope, cause: 'incremental', at: now });
+    }
+    for (const c of await applyDiffsRows(trx, diffs)) {
       out.push({ ...c, workspace_id: workspaceId });
-      for (const dependent of index.segmentsFor(`segment:${segment.id}`)) touch(dependent, c.user_id);
+      for (const dependent of index.segmentsFor(`segment:${c.segment_id}`)) touch(dependent, c.user_id);
     }
   }
   return out;
@@ -121,7 +125,7 @@ export function startIncrementalEvaluator(ctx: AppContext): Loop {
   const done = (async () => {
     while (running) {
       try {
-        const n = await evaluateDirtyBatch(ctx.db, ctx.clock.now());
+        const n = await evaluateDirtyBatch(ctx.db, ctx.clock.now(), Number(process.env.EVALUATOR_BATCH ?? 200));
         if (!n) await sleep(ctx.config.EVALUATOR_INTERVAL_MS);
       } catch (e) {
         logger.error({ err: e }, 'incremental evaluation failed');

@@ -1,6 +1,6 @@
 import type { Db } from '../db/types.js';
 import type { Definition, Schedule, SegmentStatus } from './schema.js';
-import { Frag, sql, rowsOf } from './sql.js';
+import { Frag, sql, join, rowsOf } from './sql.js';
 
 /** SQL of the segment area: segments, members, membership log and size history. */
 
@@ -109,49 +109,58 @@ export interface DiffSpec {
  * The diff as one statement. Target and current members meet in a FULL JOIN (always a hash or merge join, so linear
  * whatever the row estimates of the compiled predicate); only the rows that differ are inserted, deleted and logged.
  */
-function diffCte(d: DiffSpec): Frag {
+function diffCtes(d: DiffSpec, n = 0): Frag {
+  const name = (base: string) => new Frag(`${base}_${n}`, []); // our own CTE names, numbered
   const inScope = d.scope ? sql` and m.user_id = any(${d.scope}::text[])` : new Frag('', []);
   const ws = sql`${d.workspaceId}::uuid`;
   const seg = sql`${d.segmentId}::uuid`;
   const at = sql`${d.at.toISOString()}::timestamptz`;
-  return sql`with target as materialized (${d.target}),
-    cur as materialized (
+  return sql`${name('target')} as materialized (${d.target}),
+    ${name('cur')} as materialized (
       select m.ctid as tid, m.user_id from segment_members m where m.workspace_id = ${ws} and m.segment_id = ${seg}${inScope}
-    ), diff as materialized (
+    ), ${name('diff')} as materialized (
       select coalesce(t.user_id, c.user_id) as user_id, t.user_id is not null as entering, c.tid
-        from target t full join cur c on c.user_id = t.user_id
+        from ${name('target')} t full join ${name('cur')} c on c.user_id = t.user_id
        where t.user_id is null or c.user_id is null
-    ), ins as (
+    ), ${name('ins')} as (
       insert into segment_members (workspace_id, segment_id, user_id, entered_at)
-      select ${ws}, ${seg}, d.user_id, ${at} from diff d where d.entering
+      select ${ws}, ${seg}, d.user_id, ${at} from ${name('diff')} d where d.entering
       on conflict do nothing
       returning user_id
-    ), del as (
+    ), ${name('del')} as (
       -- By the ctids read in cur (same snapshot): a TID scan, linear whatever the row estimates. The tenant check is
       -- written "is true" so the planner cannot prefer a (ws, segment) index scan that filters ctids one array at a time.
       delete from segment_members m
-       where m.ctid = any(array(select d.tid from diff d where not d.entering))
+       where m.ctid = any(array(select d.tid from ${name('diff')} d where not d.entering))
          and (m.workspace_id = ${ws} and m.segment_id = ${seg}) is true
       returning m.user_id
-    ), log as (
+    ), ${name('log')} as (
       insert into membership_log (workspace_id, segment_id, user_id, change, cause, at)
-      select ${ws}, ${seg}, user_id, 'entered', ${d.cause}, ${at} from ins
+      select ${ws}, ${seg}, user_id, 'entered', ${d.cause}, ${at} from ${name('ins')}
       union all
-      select ${ws}, ${seg}, user_id, 'exited', ${d.cause}, ${at} from del
+      select ${ws}, ${seg}, user_id, 'exited', ${d.cause}, ${at} from ${name('del')}
       returning id, segment_id, user_id, change, at
     )`;
 }
 
 /** Writes only the difference between the current members (in scope) and the target, and logs it. Returns counts. */
 export async function applyDiffCounts(db: Db, d: DiffSpec): Promise<{ entered: number; exited: number }> {
-  const [r] = await raw<{ entered: number; exited: number }>(db, sql`${diffCte(d)}
-    select count(*) filter (where change = 'entered') as entered, count(*) filter (where change = 'exited') as exited from log`);
+  const [r] = await raw<{ entered: number; exited: number }>(db, sql`with ${diffCtes(d)}
+    select count(*) filter (where change = 'entered') as entered, count(*) filter (where change = 'exited') as exited from log_0`);
   return { entered: Number(r.entered), exited: Number(r.exited) };
 }
 
 /** Same diff, returning each logged change (incremental evaluation needs them for effect jobs). */
 export async function applyDiffRows(db: Db, d: DiffSpec): Promise<MembershipChange[]> {
-  return raw<MembershipChange>(db, sql`${diffCte(d)} select id, segment_id, user_id, change, at from log`);
+  return applyDiffsRows(db, [d]);
+}
+
+/** Several diffs (different segments) in one statement: one round trip for a whole level of an incremental batch. */
+export async function applyDiffsRows(db: Db, diffs: DiffSpec[]): Promise<MembershipChange[]> {
+  if (!diffs.length) return [];
+  const ctes = join(diffs.map((d, i) => diffCtes(d, i)), ', ');
+  const logs = join(diffs.map((_, i) => new Frag(`select id, segment_id, user_id, change, at from log_${i}`, [])), ' union all ');
+  return raw<MembershipChange>(db, sql`with ${ctes} ${logs}`);
 }
 
 /** Adds the users of `source` (a `select user_id` over known users) to a static list. */

@@ -1,6 +1,7 @@
 import { run, parseCronItems, type Runner, type TaskList, type CronItem } from 'graphile-worker';
 import type { AppContext } from './http/context.js';
 import { logger } from './lib/logger.js';
+import { defaultHeartbeatOptions, startHeartbeat } from './outbound/heartbeat.js';
 import { workerTasks, cronItems, backgroundLoops } from './worker-registry.js';
 
 export interface WorkerHandle { stop(): Promise<void> }
@@ -9,6 +10,7 @@ export interface WorkerHandle { stop(): Promise<void> }
 export async function startWorker(ctx: AppContext, connectionString: string): Promise<WorkerHandle> {
   const taskList: TaskList = workerTasks(ctx);
   const crons: CronItem[] = cronItems();
+  const heartbeat = startHeartbeat(ctx.db, { ...defaultHeartbeatOptions, role: 'main' }); // crash recovery of locked jobs
   const runner: Runner = await run({
     connectionString,
     concurrency: ctx.config.WORKER_CONCURRENCY,
@@ -17,6 +19,7 @@ export async function startWorker(ctx: AppContext, connectionString: string): Pr
     taskList,
     parsedCronItems: parseCronItems(crons),
     logger: undefined,
+    events: heartbeat.events,
   });
   const loops = backgroundLoops.map((start) => start(ctx));
   logger.info({ tasks: Object.keys(taskList), loops: loops.length }, 'worker started');
@@ -24,6 +27,7 @@ export async function startWorker(ctx: AppContext, connectionString: string): Pr
     async stop() {
       await Promise.all(loops.map((l) => l.stop()));
       await runner.stop();
+      await heartbeat.stop();
     },
   };
 }

@@ -13,6 +13,8 @@ const Env = z.object({
   SEGMENT_API_HOST: z.string().url().default('https://api.segment.io'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DB_POOL_MAX: z.coerce.number().int().min(2).default(10),
+  /** How long a query waits for a database connection before failing (ingest then answers 503). */
+  DB_ACQUIRE_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
   /** Default per-workspace ingest rate (messages/second); 0 = unlimited. A workspace's own setting wins. */
   INGEST_RATE_LIMIT: z.coerce.number().min(0).default(0),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).default(4),

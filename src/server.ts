@@ -33,7 +33,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
     databaseUrl = u.toString();
   }
   await ensureDatabase(databaseUrl);
-  const db = createDb(databaseUrl, config.DB_POOL_MAX);
+  const db = createDb(databaseUrl, config.DB_POOL_MAX, config.DB_ACQUIRE_TIMEOUT_MS);
   await migrate(db, databaseUrl);
 
   const secretKey = persistentSecret(config, config.SECRET_KEY, 'secret-key');

@@ -70,10 +70,16 @@ export async function startGateway(config: Config): Promise<Gateway> {
     async stop() {
       // Stop accepting, let in-flight requests and their group commits finish, then release jobs and close.
       if (server) {
-        const closed = new Promise<void>((r) => server!.close(() => r()));
-        server.closeIdleConnections();
+        const s = server;
+        // Requests still arriving on kept-alive connections are answered with "Connection: close", and
+        // connections are closed as soon as they fall idle, so keep-alive clients cannot hold the close open.
+        s.prependListener('request', (_req: http.IncomingMessage, res: http.ServerResponse) => res.setHeader('Connection', 'close'));
+        const closed = new Promise<void>((r) => s.close(() => r()));
+        s.closeIdleConnections();
+        const sweep = setInterval(() => s.closeIdleConnections(), 50);
         await Promise.race([closed, new Promise((r) => setTimeout(r, 8000))]);
-        server.closeAllConnections();
+        clearInterval(sweep);
+        s.closeAllConnections();
       }
       await ctx.writer.drain();
       await worker?.stop();

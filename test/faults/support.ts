@@ -94,7 +94,9 @@ export function loadGenerator(baseUrls: () => string[], ingestKey: string, opts:
     while (running) {
       const urls = baseUrls();
       const size = (n + c) % 3 === 0 ? 1 : (opts.batch ?? 10);
-      sent.push(await sendBatch(urls[(n + c) % urls.length], ingestKey, messageIds(size, `c${c}`)));
+      const s = await sendBatch(urls[(n + c) % urls.length], ingestKey, messageIds(size, `c${c}`));
+      sent.push(s);
+      if (s.status === 0 || s.status >= 500) await new Promise((r) => setTimeout(r, 25)); // a client backs off a little
       n++;
     }
   });

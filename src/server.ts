@@ -51,10 +51,13 @@ export async function startGateway(config: Config): Promise<Gateway> {
   let url = '';
   if (config.ROLE !== 'worker') {
     const app = createApp(ctx);
-    server = http.createServer(app);
+    server = http.createServer({
+      // Slow headers and slow bodies (slow-loris) are cut off with a 408; timeouts are checked every second.
+      requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+      headersTimeout: Math.min(config.HTTP_HEADERS_TIMEOUT_MS, config.HTTP_REQUEST_TIMEOUT_MS),
+      connectionsCheckingInterval: 1000,
+    }, app);
     server.keepAliveTimeout = 65_000; // longer than common load balancers' idle timeout
-    server.headersTimeout = 66_000;
-    server.requestTimeout = 30_000; // slow bodies (slow-loris) are cut off
     await new Promise<void>((resolve) => server!.listen(config.PORT, config.HOST, resolve));
     const { port } = server.address() as { port: number };
     url = `http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${port}`;

@@ -25,7 +25,7 @@ export function errorHandler(err: unknown, req: Request, res: Response, _next: N
     res.setHeader('Retry-After', '1');
   }
   if (status >= 500) {
-    const requestId = (req.headers['x-request-id'] as string) || crypto.randomUUID();
+    const requestId = req.requestId ?? crypto.randomUUID();
     logger.error({ err, requestId, path: req.path }, 'request failed');
     if (status === 500) message = `${message} (request ${requestId})`;
   }

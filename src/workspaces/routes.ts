@@ -6,6 +6,7 @@ import { notFound } from '../http/errors.js';
 import { createWorkspace, listWorkspaces, rotateIngestKey, updateWorkspace } from './store.js';
 import { presentWorkspace } from './presenter.js';
 import { forgetIngestKeys } from '../ingest/auth.js';
+import { loadWorkspaceParam } from '../http/auth.js';
 
 const CreateWorkspace = z.object({ name: z.string().trim().min(1).max(200) });
 const UpdateWorkspace = z.object({
@@ -18,6 +19,8 @@ const UpdateWorkspace = z.object({
 /** Mounted at /api/workspaces behind requireAdmin. */
 export function workspaceRoutes(ctx: AppContext) {
   const router = express.Router();
+  // Param handlers are local to their router: resolve :workspaceId here too (unknown id → 404).
+  loadWorkspaceParam(ctx, router);
 
   router.post('/', validate(CreateWorkspace), async (req, res) => {
     const { workspace, ingestKey } = await createWorkspace(ctx.db, req.body.name);

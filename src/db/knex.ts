@@ -38,3 +38,9 @@ export function isConnectionError(err: unknown): boolean {
   const msg = e.message ?? '';
   return /Connection terminated|connect ECONNREFUSED|terminating connection|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(msg);
 }
+
+/** PostgreSQL "data exception" (SQLSTATE class 22): a value the caller sent cannot be stored or compared. */
+export function isDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code);
+}

@@ -1,7 +1,7 @@
 import type { Request, Response, NextFunction } from 'express';
 import crypto from 'node:crypto';
 import { HttpError } from './errors.js';
-import { isConnectionError } from '../db/knex.js';
+import { isConnectionError, isDataError } from '../db/knex.js';
 import { logger } from '../lib/logger.js';
 
 /**
@@ -20,6 +20,11 @@ export function errorHandler(err: unknown, req: Request, res: Response, _next: N
     status = 400; code = 'invalid'; message = `Malformed JSON: ${e.message}`;
   } else if (e?.type === 'entity.too.large') {
     status = 413; code = 'too_large'; message = 'The body is too large';
+  } else if (isDataError(err)) {
+    // PostgreSQL refused a value (class 22: bad encoding, out-of-range date or number, malformed uuid...):
+    // the input is at fault, so a 400 that Segment will not retry forever, never a 500.
+    status = 400; code = 'invalid'; message = 'A value in the request cannot be stored (out of range or invalid characters)';
+    logger.warn({ requestId: req.requestId, path: req.path, pgCode: (err as { code?: string }).code }, 'value refused by the database');
   } else if (isConnectionError(err)) {
     status = 503; code = 'unavailable'; message = 'The database is unreachable; retry shortly';
     res.setHeader('Retry-After', '1');

@@ -1,0 +1,100 @@
+import fc from 'fast-check';
+
+/** Characters that break naive code: NUL, lone surrogates, line separators, quotes, SQL/LIKE metacharacters. */
+const nasty = fc.constantFrom('\u0000', '\ud800', '\udfff', '\u2028', '\ufeff', '\u202e', "'", '"', '\\', '%', '_', '$', '\n', '😀', 'é', '\u0301');
+const unit = fc.oneof({ weight: 3, arbitrary: fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }) }, { weight: 1, arbitrary: nasty });
+
+export const sqlish = fc.constantFrom(
+  "'; drop table events; --", '" or 1=1 --', "plan') or ('1'='1", '$1', '?', '??', ':workspaceId', '${jndi:ldap://x}',
+  "1; select pg_sleep(10)", 'robert\'); DELETE FROM users;--', '%', '_%', '\\x00', 'null', 'NaN', '-0', '1e309',
+);
+export const protoKeys = fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', '__defineGetter__');
+
+export const hostileString = fc.oneof(
+  { weight: 4, arbitrary: fc.string({ unit, maxLength: 40 }) },
+  { weight: 2, arbitrary: sqlish },
+  { weight: 1, arbitrary: protoKeys },
+  { weight: 1, arbitrary: fc.string({ unit: 'grapheme', minLength: 200, maxLength: 2000 }) },
+  { weight: 1, arbitrary: fc.integer({ min: 250, max: 40_000 }).map((n) => 'x'.repeat(n)) },
+);
+export const hostileKey = fc.oneof({ weight: 3, arbitrary: fc.string({ unit, maxLength: 20 }) }, { weight: 2, arbitrary: protoKeys }, { weight: 1, arbitrary: sqlish });
+
+/** Any JSON-ish value, nested, with hostile keys and strings and extreme numbers. */
+export const hostileValue: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    hostileString,
+    fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constantFrom(0, -0, 1e308, -1e308, 2 ** 53 + 1, 5e-324)),
+    fc.boolean(),
+    fc.constant(null),
+    fc.array(tie('value'), { maxLength: 4 }),
+    fc.dictionary(hostileKey, tie('value'), { maxKeys: 4 }),
+  ),
+})).value;
+
+/** Nesting far deeper than any real message: arrays or objects `depth` levels deep. */
+export const deepValue = fc.tuple(fc.integer({ min: 50, max: 5000 }), fc.boolean()).map(([depth, arrays]) => {
+  let v: unknown = 'bottom';
+  for (let i = 0; i < depth; i++) v = arrays ? [v] : { [`k${i % 3}`]: v };
+  return v;
+});
+
+const instant = fc.oneof(
+  fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+  fc.date({ noInvalidDate: true, min: new Date(-8.64e15), max: new Date(8.64e15) }).map((d) => d.toISOString()),
+  fc.constantFrom('2024-02-30T00:00:00Z', '0000-01-01', '-271821-04-20T00:00:00Z', '+275760-09-13T00:00:00Z', 'yesterday', '', '1', '2024-13-01', 'Infinity'),
+  fc.integer({ min: -8.64e15, max: 8.64e15 }),
+  fc.double(),
+  hostileString,
+);
+
+const id = fc.oneof(hostileString, fc.integer(), fc.double(), fc.constantFrom(null, '', true, 0), fc.array(fc.string(), { maxLength: 2 }), fc.dictionary(hostileKey, fc.string(), { maxKeys: 2 }));
+const obj = fc.oneof({ weight: 4, arbitrary: fc.dictionary(hostileKey, hostileValue, { maxKeys: 6 }) }, { weight: 1, arbitrary: hostileValue }, { weight: 1, arbitrary: deepValue });
+
+export const messageType = fc.oneof(
+  { weight: 6, arbitrary: fc.constantFrom('identify', 'track', 'group', 'page', 'screen', 'alias', 'IDENTIFY', 'Track') },
+  { weight: 1, arbitrary: hostileString },
+  { weight: 1, arbitrary: fc.constantFrom(null, 1, {}, []) },
+);
+
+/** A Segment message where any field may be missing, of the wrong type or hostile. */
+export const hostileMessage = fc.record(
+  {
+    type: messageType,
+    userId: id,
+    anonymousId: id,
+    messageId: fc.oneof(fc.uuid(), hostileString, fc.string({ minLength: 95, maxLength: 130 })),
+    event: fc.oneof(hostileString, fc.constant(null), fc.integer()),
+    groupId: id,
+    timestamp: instant,
+    originalTimestamp: instant,
+    sentAt: instant,
+    receivedAt: instant,
+    traits: obj,
+    properties: obj,
+    context: obj,
+    integrations: obj,
+    writeKey: fc.oneof(hostileString, fc.integer()),
+    extra: hostileValue,
+  },
+  { requiredKeys: [] },
+).chain((m) => fc.dictionary(hostileKey, hostileValue, { maxKeys: 3 }).map((more) => ({ ...more, ...m })));
+
+/** A valid message with one field replaced by something hostile: the mutations closest to real bugs. */
+export const mutatedMessage = fc.tuple(
+  fc.constantFrom<Record<string, unknown>>(
+    { type: 'identify', userId: 'u-1', traits: { plan: 'pro', seats: 3 } },
+    { type: 'track', userId: 'u-2', event: 'Clicked Upgrade', properties: { plan: 'pro' } },
+    { type: 'group', userId: 'u-3', groupId: 'org-1', traits: { employees: 120 } },
+    { type: 'track', anonymousId: 'anon-1', event: 'Viewed', properties: {} },
+    { type: 'identify', anonymousId: 'anon-1', userId: 'u-4', traits: { email: 'a@b.c' } },
+  ),
+  fc.constantFrom('type', 'userId', 'anonymousId', 'messageId', 'event', 'groupId', 'timestamp', 'traits', 'properties', 'context', '__proto__', 'constructor'),
+  hostileValue,
+).map(([base, field, value]) => {
+  const m: Record<string, unknown> = JSON.parse(JSON.stringify(base));
+  Object.defineProperty(m, field, { value, enumerable: true, writable: true, configurable: true });
+  return m;
+});
+
+export const anyMessage = fc.oneof(hostileMessage, mutatedMessage);

@@ -1,6 +1,6 @@
 import type { Request, Response, NextFunction } from 'express';
 import crypto from 'node:crypto';
-import { HttpError } from './errors.js';
+import { HttpError, jsonSyntaxMessage } from './errors.js';
 import { isConnectionError, isDataError } from '../db/knex.js';
 import { logger } from '../lib/logger.js';
 
@@ -17,7 +17,7 @@ export function errorHandler(err: unknown, req: Request, res: Response, _next: N
   if (err instanceof HttpError) {
     ({ status, code, message, details } = err);
   } else if (e?.type === 'entity.parse.failed') {
-    status = 400; code = 'invalid'; message = `Malformed JSON: ${e.message}`;
+    status = 400; code = 'invalid'; message = jsonSyntaxMessage(err);
   } else if (e?.type === 'entity.too.large') {
     status = 413; code = 'too_large'; message = 'The body is too large';
   } else if (isDataError(err)) {

@@ -1,6 +1,6 @@
 import type { Request, Response, NextFunction } from 'express';
 import zlib from 'node:zlib';
-import { HttpError } from '../http/errors.js';
+import { HttpError, jsonSyntaxMessage } from '../http/errors.js';
 
 declare module 'express-serve-static-core' {
   interface Request { rawBody?: Buffer }
@@ -44,7 +44,7 @@ export function readJson(limitBytes: number) {
         // PostgreSQL text and jsonb cannot hold U+0000: such characters become U+FFFD (the message is kept).
         req.body = raw.includes('\\u0000') ? JSON.parse(raw.toString('utf8'), withoutNul) : JSON.parse(raw.toString('utf8'));
       } catch (e) {
-        return next(new HttpError(400, 'invalid', `Malformed JSON: ${(e as Error).message}`));
+        return next(new HttpError(400, 'invalid', jsonSyntaxMessage(e)));
       }
       next();
     };

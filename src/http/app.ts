@@ -9,9 +9,11 @@ import { workspaceScopedRoutes, pageRoutes } from './routes.js';
 import { HttpError } from './errors.js';
 import { requestLog } from './request-log.js';
 import { adminSecurityHeaders } from './security-headers.js';
+import { watchQueues } from './queue-gauges.js';
 
 export function createApp(ctx: AppContext) {
   const app = express();
+  watchQueues(ctx.db);
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('trust proxy', 'loopback');

@@ -38,7 +38,7 @@ export class DedicatedPostgres {
   }
 }
 
-export interface Sent { ids: string[]; status: number; error?: string; path: string }
+export interface Sent { ids: string[]; status: number; error?: string; path: string; base: string }
 
 let seq = 0;
 /** Unique message ids for one test run. */
@@ -74,10 +74,10 @@ export async function sendBatch(baseUrl: string, ingestKey: string, ids: string[
       const parsed = JSON.parse(text) as { success?: boolean; rejected?: unknown[] };
       if (!parsed.success || (parsed.rejected && parsed.rejected.length)) throw new Error(`unexpected 200 body ${text}`);
     }
-    return { ids, status: res.status, path: usePath, ...(res.status >= 300 ? { error: text.slice(0, 300) } : {}) };
+    return { ids, status: res.status, path: usePath, base: baseUrl, ...(res.status >= 300 ? { error: text.slice(0, 300) } : {}) };
   } catch (e) {
     if ((e as Error).message.startsWith('unexpected 200')) throw e;
-    return { ids, status: 0, path: usePath, error: String((e as Error).cause ?? (e as Error).message) };
+    return { ids, status: 0, path: usePath, base: baseUrl, error: String((e as Error).cause ?? (e as Error).message) };
   }
 }
 

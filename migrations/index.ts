@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import * as core from './20261123000000_core.js';
+import * as reliability from './20261123500000_reliability.js';
 
 /**
  * Every migration, in order. Listed here (not discovered from the folder) so the same list works
@@ -7,4 +8,5 @@ import * as core from './20261123000000_core.js';
  */
 export const migrations: Record<string, { up(k: Knex): Promise<void>; down(k: Knex): Promise<void> }> = {
   '20261123000000_core': core,
+  '20261123500000_reliability': reliability,
 };

@@ -98,3 +98,53 @@ export const mutatedMessage = fc.tuple(
 });
 
 export const anyMessage = fc.oneof(hostileMessage, mutatedMessage);
+
+const opArb = fc.oneof(
+  { weight: 8, arbitrary: fc.constantFrom('eq', 'neq', 'in', 'not_in', 'contains', 'not_contains', 'starts_with', 'ends_with', 'gt', 'gte', 'lt', 'lte', 'exists', 'not_exists', 'before', 'after', 'within_last', 'more_than_ago') },
+  { weight: 1, arbitrary: fc.oneof(hostileString, fc.constantFrom(null, 1, 'LIKE', 'eq; drop table users')) },
+);
+const dateish = fc.constantFrom('2024-01-01', '2024-01-01T10:00:00Z', '2024-01-01 10:00', '0001-01-01', '9999-12-31', '275760-09-13', '2024-02-30', '1e400', 'NaN', '2024-01-01T00:00:00+99:99');
+const scalarArb = fc.oneof(hostileString, fc.integer(), fc.double(), fc.boolean(), dateish, fc.constantFrom('12', ' 3.5 ', '1e308', '-0', '9'.repeat(400)));
+const valueArb = fc.oneof({ weight: 4, arbitrary: scalarArb }, { weight: 1, arbitrary: fc.array(scalarArb, { maxLength: 5 }) }, { weight: 1, arbitrary: hostileValue });
+const daysArb = fc.oneof(fc.integer({ min: -5, max: 40_000 }), fc.double(), fc.constantFrom(1e-9, 36500, 0.5, 1e308), hostileString);
+const nameArb = fc.oneof({ weight: 3, arbitrary: hostileString }, { weight: 2, arbitrary: fc.constantFrom('plan', 'seats', 'email', 'Clicked Upgrade', 'nps') });
+
+/**
+ * Segment definitions from the contract's grammar with hostile names and values, wrong types, unknown keys and
+ * nesting past the limit. `ids` are identifiers to refer to (e.g. another workspace's segments and surveys).
+ */
+export function definitionArb(ids: string[] = []) {
+  const idArb = ids.length ? fc.oneof(fc.uuid(), fc.constantFrom(...ids), hostileString) : fc.oneof(fc.uuid(), hostileString);
+  const comparison = { op: opArb, value: valueArb, days: daysArb };
+  const condition = fc.oneof(
+    fc.record({ trait: nameArb, ...comparison }, { requiredKeys: ['trait', 'op'] }),
+    fc.record({ accountTrait: nameArb, ...comparison }, { requiredKeys: ['accountTrait', 'op'] }),
+    fc.record({ attribute: fc.oneof(fc.constantFrom('firstSeenAt', 'lastSeenAt', 'lastSurveyResponseAt'), hostileString), ...comparison }, { requiredKeys: ['attribute', 'op'] }),
+    fc.record({
+      event: nameArb,
+      count: fc.record({ op: opArb, value: fc.oneof(fc.integer({ min: -3, max: 1e6 }), fc.double(), hostileString) }),
+      performed: fc.oneof(fc.boolean(), hostileString),
+      withinDays: daysArb,
+      where: fc.array(fc.record({ property: nameArb, ...comparison }, { requiredKeys: ['property', 'op'] }), { maxLength: 3 }),
+    }, { requiredKeys: ['event'] }),
+    fc.record({ survey: idArb, question: nameArb, ...comparison }, { requiredKeys: ['survey', 'question', 'op'] }),
+    fc.record({ survey: fc.oneof(idArb, fc.constant('any')), interaction: fc.oneof(fc.constantFrom('seen', 'completed', 'dismissed'), hostileString), performed: fc.boolean(), withinDays: daysArb }, { requiredKeys: ['survey', 'interaction'] }),
+    fc.record({ segment: idArb, member: fc.oneof(fc.boolean(), hostileString) }, { requiredKeys: ['segment'] }),
+    fc.dictionary(hostileKey, hostileValue, { maxKeys: 3 }),
+  );
+  const tree = fc.letrec((tie) => ({
+    node: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      condition,
+      fc.record({ all: fc.array(tie('node'), { maxLength: 4 }) }),
+      fc.record({ any: fc.array(tie('node'), { maxLength: 4 }) }),
+      fc.record({ not: tie('node') }),
+    ),
+  })).node;
+  const tooDeep = fc.integer({ min: 13, max: 400 }).map((depth) => {
+    let v: unknown = { trait: 'plan', op: 'exists' };
+    for (let i = 0; i < depth; i++) v = i % 2 ? { not: v } : { all: [v] };
+    return v;
+  });
+  return fc.oneof({ weight: 8, arbitrary: tree }, { weight: 1, arbitrary: tooDeep }, { weight: 1, arbitrary: hostileValue });
+}

@@ -20,7 +20,7 @@ beforeAll(async () => {
   pg = await DedicatedPostgres.start();
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ag-fault-data-'));
   gateway = await startGateway(loadConfig({
-    DATABASE_URL: pg.url(), ROLE: 'api', PORT: '0', HOST: '127.0.0.1', ADMIN_TOKEN: ADMIN,
+    DATABASE_URL: pg.url(), ROLE: 'all', WORKER_DEAD_AFTER_MS: '2000', PORT: '0', HOST: '127.0.0.1', ADMIN_TOKEN: ADMIN,
     SECRET_KEY: 'fault-secret', DATA_DIR: dataDir, DB_POOL_MAX: '6', DB_ACQUIRE_TIMEOUT_MS: '1500',
   }));
 }, 120_000);

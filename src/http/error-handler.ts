@@ -29,7 +29,10 @@ export function errorHandler(err: unknown, req: Request, res: Response, _next: N
     status = 503; code = 'unavailable'; message = 'The database is unreachable; retry shortly';
     res.setHeader('Retry-After', '1');
   }
-  if (status >= 500) {
+  if (status === 503) {
+    // An outage is one cause behind many requests: a warning per request, without a stack each time.
+    logger.warn({ requestId: req.requestId, path: req.path, cause: (err as Error)?.message }, 'database unreachable');
+  } else if (status >= 500) {
     const requestId = req.requestId ?? crypto.randomUUID();
     logger.error({ err, requestId, path: req.path }, 'request failed');
     if (status === 500) message = `${message} (request ${requestId})`;

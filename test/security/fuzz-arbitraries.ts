@@ -33,7 +33,7 @@ export const hostileValue: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
 })).value;
 
 /** Nesting far deeper than any real message: arrays or objects `depth` levels deep. */
-export const deepValue = fc.tuple(fc.integer({ min: 50, max: 5000 }), fc.boolean()).map(([depth, arrays]) => {
+export const deepValue = fc.tuple(fc.integer({ min: 50, max: 800 }), fc.boolean()).map(([depth, arrays]) => {
   let v: unknown = 'bottom';
   for (let i = 0; i < depth; i++) v = arrays ? [v] : { [`k${i % 3}`]: v };
   return v;

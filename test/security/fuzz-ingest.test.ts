@@ -12,6 +12,9 @@ import { anyMessage, hostileString, hostileValue } from './fuzz-arbitraries.js';
  */
 const gw = useGateway();
 const RUNS = Number(process.env.FUZZ_RUNS ?? 40);
+/** On a loaded shared machine a property stops after this long (the cases run so far are counted, not failed). */
+const budget = { interruptAfterTimeLimit: Number(process.env.FUZZ_BUDGET_MS ?? 15_000), markInterruptAsFailure: false };
+const TIMEOUT = 60_000;
 let A: { id: string; ingestKey: string };
 let B: { id: string; ingestKey: string };
 let bBefore: Record<string, string>;
@@ -65,9 +68,9 @@ describe('fuzzing the ingest surface', () => {
           expect(row).toBeTruthy(); // 200 means committed
         }
       }),
-      { numRuns: RUNS },
+      { numRuns: RUNS, ...budget },
     );
-  });
+  }, TIMEOUT);
 
   it.each(BATCH)('%s: batches of random messages with hostile shared context', async (path) => {
     await fc.assert(
@@ -88,18 +91,18 @@ describe('fuzzing the ingest surface', () => {
           }
         },
       ),
-      { numRuns: RUNS },
+      { numRuns: RUNS, ...budget },
     );
-  });
+  }, TIMEOUT);
 
   it('webhooks: arrays of random messages', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(anyMessage, { maxLength: 5 }), async (arr) => {
         expectClean(await gw.http.post('/v1/webhooks/segment').auth(A.ingestKey, '').send(arr), arr);
       }),
-      { numRuns: RUNS },
+      { numRuns: RUNS, ...budget },
     );
-  });
+  }, TIMEOUT);
 
   it('every path: broken JSON, wrong JSON roots and odd content types', async () => {
     const paths = [...SINGLE, ...BATCH];
@@ -119,9 +122,9 @@ describe('fuzzing the ingest surface', () => {
           expectClean(res, { path, raw, type });
         },
       ),
-      { numRuns: RUNS * 3 },
+      { numRuns: RUNS * 3, ...budget },
     );
-  });
+  }, TIMEOUT);
 
   it('left workspace B untouched and A only holds users that were sent', async () => {
     expect(await snapshotWorkspace(gw.database.db, B.id)).toEqual(bBefore);

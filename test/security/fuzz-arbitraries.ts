@@ -132,13 +132,29 @@ export function definitionArb(ids: string[] = []) {
     fc.record({ segment: idArb, member: fc.oneof(fc.boolean(), hostileString) }, { requiredKeys: ['segment'] }),
     fc.dictionary(hostileKey, hostileValue, { maxKeys: 3 }),
   );
+  // Well-formed conditions with hostile names and values: these reach the compiler and PostgreSQL.
+  const text = fc.oneof(hostileString.filter((x) => x.length > 0 && x.length <= 200), fc.constantFrom('pro', 'Clicked Upgrade', 'nps'));
+  const name = fc.oneof(text, fc.constantFrom('plan', 'seats', 'email'));
+  const wellFormed = fc.oneof(
+    fc.record({ trait: name, op: fc.constantFrom('eq', 'neq', 'contains', 'not_contains', 'starts_with', 'ends_with'), value: text }),
+    fc.record({ trait: name, op: fc.constantFrom('gt', 'gte', 'lt', 'lte'), value: fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constantFrom('12', '2024-01-01')) }),
+    fc.record({ trait: name, op: fc.constantFrom('in', 'not_in'), value: fc.array(fc.oneof(text, fc.integer(), fc.boolean()), { minLength: 1, maxLength: 4 }) }),
+    fc.record({ accountTrait: name, op: fc.constantFrom('exists', 'not_exists') }),
+    fc.record({ trait: name, op: fc.constantFrom('before', 'after'), value: fc.constantFrom('2024-01-01', '2024-01-01T10:00:00Z', '0001-01-01', '9999-12-31') }),
+    fc.record({ attribute: fc.constantFrom('firstSeenAt', 'lastSeenAt', 'lastSurveyResponseAt'), op: fc.constantFrom('within_last', 'more_than_ago'), days: fc.oneof(fc.integer({ min: 1, max: 36500 }), fc.constantFrom(0.001, 36500)) }),
+    fc.record({ event: name, count: fc.record({ op: fc.constantFrom('eq', 'neq', 'gt', 'gte', 'lt', 'lte'), value: fc.integer({ min: 0, max: 2 ** 31 }) }), withinDays: fc.integer({ min: 1, max: 36500 }), where: fc.array(fc.record({ property: name, op: fc.constantFrom('eq', 'contains', 'exists'), value: text }).map((w) => (w.op === 'exists' ? { property: w.property, op: w.op } : w)), { maxLength: 2 }) }),
+    fc.record({ event: name, performed: fc.boolean() }),
+    fc.record({ survey: ids.length ? fc.constantFrom(...ids, 'any') : fc.constant('any'), interaction: fc.constantFrom('seen', 'completed', 'dismissed'), performed: fc.boolean() }),
+    ids.length ? fc.record({ segment: fc.constantFrom(...ids), member: fc.boolean() }) : fc.record({ segment: fc.uuid(), member: fc.boolean() }),
+  );
   const tree = fc.letrec((tie) => ({
     node: fc.oneof(
       { depthSize: 'small', withCrossShrink: true },
-      condition,
-      fc.record({ all: fc.array(tie('node'), { maxLength: 4 }) }),
-      fc.record({ any: fc.array(tie('node'), { maxLength: 4 }) }),
-      fc.record({ not: tie('node') }),
+      { weight: 3, arbitrary: wellFormed },
+      { weight: 1, arbitrary: condition },
+      { weight: 1, arbitrary: fc.record({ all: fc.array(tie('node'), { maxLength: 4 }) }) },
+      { weight: 1, arbitrary: fc.record({ any: fc.array(tie('node'), { maxLength: 4 }) }) },
+      { weight: 1, arbitrary: fc.record({ not: tie('node') }) },
     ),
   })).node;
   const tooDeep = fc.integer({ min: 13, max: 400 }).map((depth) => {

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import * as core from './20261123000000_core.js';
 import * as reliability from './20261123500000_reliability.js';
+import * as users from './20261123600000_users.js';
 
 /**
  * Every migration, in order. Listed here (not discovered from the folder) so the same list works
@@ -9,4 +10,5 @@ import * as reliability from './20261123500000_reliability.js';
 export const migrations: Record<string, { up(k: Knex): Promise<void>; down(k: Knex): Promise<void> }> = {
   '20261123000000_core': core,
   '20261123500000_reliability': reliability,
+  '20261123600000_users': users,
 };

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import * as core from './20261123000000_core.js';
 import * as reliability from './20261123500000_reliability.js';
+import * as outbound from './20261123300000_outbound.js';
 import * as users from './20261123600000_users.js';
 
 /**
@@ -10,5 +11,6 @@ import * as users from './20261123600000_users.js';
 export const migrations: Record<string, { up(k: Knex): Promise<void>; down(k: Knex): Promise<void> }> = {
   '20261123000000_core': core,
   '20261123500000_reliability': reliability,
+  '20261123300000_outbound': outbound,
   '20261123600000_users': users,
 };

@@ -1,5 +1,6 @@
 import type { TaskList, CronItem } from 'graphile-worker';
 import type { AppContext } from './http/context.js';
+import { outboundRunner } from './outbound/runner.js';
 
 export interface Loop { stop(): Promise<void> }
 
@@ -14,4 +15,6 @@ export function cronItems(): CronItem[] {
 }
 
 /** Long-running loops started with the worker role. */
-export const backgroundLoops: ((ctx: AppContext) => Loop)[] = [];
+export const backgroundLoops: ((ctx: AppContext) => Loop)[] = [
+  outboundRunner, // the outbound tasks, on a graphile-worker runner of their own (src/outbound/runner.ts)
+];

@@ -1,10 +1,11 @@
 import type { Router } from 'express';
 import type { AppContext } from './context.js';
 import { profileRoutes } from '../profiles/routes.js';
+import { outboundRoutes } from '../outbound/routes.js';
 
 /** Routers mounted at /api/workspaces/:workspaceId (admin auth and the workspace are already checked). One line per area. */
 export function workspaceScopedRoutes(ctx: AppContext): Router[] {
-  return [profileRoutes(ctx)];
+  return [profileRoutes(ctx), outboundRoutes(ctx)];
 }
 
 /** Top-level routers outside /api (the admin page). */

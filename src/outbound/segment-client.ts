@@ -1,0 +1,131 @@
+import { Analytics, type HTTPClient, type HTTPClientRequest, type HTTPResponse } from '@segment/analytics-node';
+import { parseRetryAfter, type AttemptResult } from './retry.js';
+
+export interface SegmentClientOptions {
+  /** Segment's API host (SEGMENT_API_HOST). */
+  host: string;
+  /** Calls per HTTP request at most (the library also keeps a request under 500 KB). */
+  flushAt: number;
+  /** How long a partly filled batch waits for more calls before it is sent. */
+  flushIntervalMs: number;
+  timeoutMs: number;
+}
+
+export type SegmentCall =
+  | { type: 'identify'; messageId: string; userId: string; traits: Record<string, unknown>; timestamp: Date }
+  | { type: 'group'; messageId: string; userId: string; groupId: string; traits: Record<string, unknown>; timestamp: Date }
+  | { type: 'track'; messageId: string; userId: string; event: string; properties: Record<string, unknown>; timestamp: Date };
+
+interface Answer { status: number; retryAfterMs?: number; body: string }
+
+/**
+ * The library's HTTP client, wrapped so we learn each batch's real answer. analytics-node reports a failed call to
+ * its callback only as an Error("[status] text"): no Retry-After, no body. This client records every non-2xx answer
+ * by the messageIds of the batch it carried, and hides Retry-After from the library (which would otherwise sleep and
+ * retry inside the job): the outbox schedules the next attempt itself.
+ */
+class RecordingHttpClient implements HTTPClient {
+  requests = 0;
+  private readonly failures = new Map<string, Answer>();
+
+  async makeRequest(req: HTTPClientRequest): Promise<HTTPResponse> {
+    this.requests++;
+    const res = await fetch(req.url, {
+      method: req.method,
+      headers: req.headers as Record<string, string>,
+      body: req.body as string,
+      signal: AbortSignal.timeout(req.httpRequestTimeout),
+    });
+    const body = await res.text();
+    if (res.status >= 400) {
+      const answer: Answer = { status: res.status, retryAfterMs: parseRetryAfter(res.headers.get('retry-after'), new Date()), body: body.slice(0, 300) };
+      const sent = JSON.parse(req.body as string) as { batch: { messageId: string }[] };
+      for (const m of sent.batch) this.failures.set(m.messageId, answer);
+    }
+    return { status: res.status, statusText: res.statusText, headers: {} };
+  }
+
+  /** The recorded answer for one message (read once). */
+  take(messageId: string): Answer | undefined {
+    const a = this.failures.get(messageId);
+    this.failures.delete(messageId);
+    return a;
+  }
+}
+
+interface Pooled { analytics: Analytics; http: RecordingHttpClient }
+
+/**
+ * One analytics-node client per write key, reused across jobs so calls from many jobs share batched requests.
+ * `send` resolves each call with its own result once the request carrying it was answered: the per-call callback
+ * is the library's only reliable per-message signal (flush() waits for every pending call of the client and
+ * warns on overlapping calls, so it cannot tell one job's calls from another's).
+ * Cost: the library's per-call pipeline (context, plugins, event queue) takes ~120-150 µs of CPU per call, measured
+ * warm on this machine; that, not the network, bounds one worker process (see docs/outbound.md).
+ */
+export class SegmentClients {
+  private readonly clients = new Map<string, Pooled>();
+  constructor(private readonly opts: SegmentClientOptions) {}
+
+  /** HTTP requests made so far (all write keys). */
+  get requests(): number {
+    let n = 0;
+    for (const c of this.clients.values()) n += c.http.requests;
+    return n;
+  }
+
+  private client(writeKey: string): Pooled {
+    let c = this.clients.get(writeKey);
+    if (!c) {
+      const http = new RecordingHttpClient();
+      const analytics = new Analytics({
+        writeKey,
+        host: this.opts.host,
+        flushAt: this.opts.flushAt,
+        flushInterval: this.opts.flushIntervalMs,
+        httpRequestTimeout: this.opts.timeoutMs,
+        maxRetries: 0, // retries belong to the outbox (durable, with backoff and jitter), not to process memory
+        httpClient: http,
+      });
+      analytics.on('error', () => undefined); // failures reach the per-call callbacks; no unhandled 'error' events
+      c = { analytics, http };
+      this.clients.set(writeKey, c);
+    }
+    return c;
+  }
+
+  send(writeKey: string, calls: SegmentCall[]): Promise<AttemptResult[]> {
+    const { analytics, http } = this.client(writeKey);
+    return Promise.all(calls.map((call) => new Promise<AttemptResult>((resolve) => {
+      const done = (err: unknown) => resolve(resultOf(err, http.take(call.messageId)));
+      switch (call.type) {
+        case 'identify':
+          analytics.identify({ userId: call.userId, traits: call.traits, timestamp: call.timestamp, messageId: call.messageId }, done);
+          break;
+        case 'group':
+          analytics.group({ userId: call.userId, groupId: call.groupId, traits: call.traits, timestamp: call.timestamp, messageId: call.messageId }, done);
+          break;
+        case 'track':
+          analytics.track({ userId: call.userId, event: call.event, properties: call.properties, timestamp: call.timestamp, messageId: call.messageId }, done);
+          break;
+        default: {
+          const never: never = call;
+          throw new Error(`Unknown call ${JSON.stringify(never)}`);
+        }
+      }
+    })));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.clients.values()].map((c) => c.analytics.closeAndFlush({ timeout: 5000 })));
+    this.clients.clear();
+  }
+}
+
+function resultOf(err: unknown, answer: Answer | undefined): AttemptResult {
+  if (!err) return { ok: true, status: 200 };
+  if (answer) return { ok: false, status: answer.status, error: `Segment answered ${answer.status}: ${answer.body}`.trim(), retryAfterMs: answer.retryAfterMs };
+  const e = err as { name?: string; message?: string; cause?: { message?: string } };
+  if (e?.name === 'TimeoutError') return { ok: false, status: null, error: 'Segment did not answer in time' };
+  return { ok: false, status: null, error: `Segment unreachable: ${e?.cause?.message ?? e?.message ?? String(err)}` };
+}

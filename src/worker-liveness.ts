@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import { logger } from './lib/logger.js';
 
 export interface Liveness {
-  /** Pass to graphile-worker's `run({events})`: the worker ids it creates are recorded from it. */
+  /** = workerEvents: pass to graphile-worker's `run({events})` so its pool id is recorded. */
   events: EventEmitter;
   /** Writes this process's heartbeat and frees the jobs of dead workers (also runs on a timer). */
   tick(): Promise<string[]>;
@@ -13,6 +13,12 @@ export interface Liveness {
 const seconds = (ms: number) => ms / 1000;
 
 /**
+ * graphile-worker events of this process. Every `run()` in the worker role passes `events: workerEvents`, so the
+ * liveness heartbeat covers every runner's pool (a runner left out would see its jobs freed while it holds them).
+ */
+export const workerEvents = new EventEmitter();
+
+/**
  * graphile-worker 0.17 frees the jobs of a worker that died holding them (SIGKILL, OOM, a lost node) only after
  * its 4-hour lock timeout, so effects would wait hours. Each worker process writes a heartbeat for its worker ids
  * every few seconds; every worker process frees the jobs locked by worker ids that have no recent heartbeat
@@ -20,9 +26,13 @@ const seconds = (ms: number) => ms / 1000;
  * only stalled is run twice: outbound messages carry stable ids, so receivers de-duplicate.
  */
 export function startLiveness(db: Knex, deadAfterMs: number): Liveness {
-  const events = new EventEmitter();
+  const events = workerEvents;
   const ids = new Set<string>();
-  events.on('worker:create', ({ worker }: { worker: { workerId: string } }) => ids.add(worker.workerId));
+  // graphile-worker 0.17 locks jobs in the name of the worker pool (locked_by = pool id); worker ids are kept too.
+  const onPool = ({ workerPool }: { workerPool: { id: string } }) => ids.add(workerPool.id);
+  const onWorker = ({ worker }: { worker: { workerId: string } }) => ids.add(worker.workerId);
+  events.on('pool:create', onPool);
+  events.on('worker:create', onWorker);
   let stopped = false;
   let running: Promise<string[]> | undefined;
 
@@ -65,6 +75,8 @@ export function startLiveness(db: Knex, deadAfterMs: number): Liveness {
     tick,
     async stop() {
       stopped = true;
+      events.off('pool:create', onPool);
+      events.off('worker:create', onWorker);
       clearInterval(timer);
       await running?.catch(() => undefined);
       if (ids.size) await db.raw('delete from worker_heartbeats where worker_id = any(?::text[])', [[...ids]]).catch(() => undefined);

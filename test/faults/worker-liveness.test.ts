@@ -49,7 +49,7 @@ describe('worker liveness', () => {
   it('records the heartbeat of the worker ids it is told about and removes them on stop', async () => {
     const db = gw.database.db;
     const liveness = startLiveness(db, 5000);
-    liveness.events.emit('worker:create', { worker: { workerId: 'worker-mine-1' } });
+    liveness.events.emit('pool:create', { workerPool: { id: 'worker-mine-1' } }); // jobs are locked by the pool id
     liveness.events.emit('worker:create', { worker: { workerId: 'worker-mine-2' } });
     await liveness.tick();
     expect((await db('worker_heartbeats').whereIn('worker_id', ['worker-mine-1', 'worker-mine-2'])).length).toBe(2);

@@ -49,8 +49,11 @@ export function startLiveness(db: Knex, deadAfterMs: number): Liveness {
        union
        select locked_by from graphile_worker._private_job_queues where locked_by is not null and locked_at < now() - make_interval(secs => ?)
        except
-       select worker_id from worker_heartbeats where seen_at > now() - make_interval(secs => ?)`,
-      [seconds(deadAfterMs), seconds(deadAfterMs), seconds(deadAfterMs)],
+       select worker_id from worker_heartbeats where seen_at > now() - make_interval(secs => ?)
+       except
+       select unnest(?::text[]) -- never our own: a late heartbeat of this process is not a death
+      `,
+      [seconds(deadAfterMs), seconds(deadAfterMs), seconds(deadAfterMs), [...ids]],
     );
     const dead = (rows as { locked_by: string }[]).map((r) => r.locked_by);
     if (dead.length) {

@@ -51,7 +51,12 @@ describe('worker liveness', () => {
     const liveness = startLiveness(db, 5000);
     liveness.events.emit('pool:create', { workerPool: { id: 'worker-mine-1' } }); // jobs are locked by the pool id
     liveness.events.emit('worker:create', { worker: { workerId: 'worker-mine-2' } });
-    await liveness.tick();
+    // Our own ids are never freed, even when our heartbeat is late (a stalled event loop, a busy pool).
+    await addJob(db, 'test.effect', { n: 5 });
+    await lockJob(5, 'worker-mine-1', 30);
+    await db('worker_heartbeats').where({ worker_id: 'worker-mine-1' }).delete();
+    expect(await liveness.tick()).not.toContain('worker-mine-1');
+    expect(await lockOf(5)).toBe('worker-mine-1');
     expect((await db('worker_heartbeats').whereIn('worker_id', ['worker-mine-1', 'worker-mine-2'])).length).toBe(2);
     await liveness.stop();
     expect((await db('worker_heartbeats').whereIn('worker_id', ['worker-mine-1', 'worker-mine-2'])).length).toBe(0);

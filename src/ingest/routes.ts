@@ -10,6 +10,21 @@ import { BatchBody } from './schema.js';
 import { ingestBatch, ingestOne, MESSAGE_LIMIT, BATCH_LIMIT } from './ingest.js';
 
 const SPEC_PATHS = ['identify', 'track', 'group', 'page', 'screen', 'alias'] as const;
+/** analytics.js (Analytics 2.0) posts to /v1/<first letter of the type>, and to /v1/b in batching mode. */
+const SHORT_PATHS = { i: 'identify', t: 'track', g: 'group', p: 'page', s: 'screen', a: 'alias' } as const;
+
+/**
+ * Browsers running analytics.js post from the customer's own origin. The ingest key only writes, like
+ * Segment's write key, so any origin may send (no cookies are involved).
+ */
+function cors(req: Request, res: Response, next: NextFunction) {
+  res.setHeader('Access-Control-Allow-Origin', '*');
+  if (req.method !== 'OPTIONS') return next();
+  res.setHeader('Access-Control-Allow-Methods', 'POST');
+  res.setHeader('Access-Control-Allow-Headers', 'Content-Type, Authorization, Content-Encoding');
+  res.setHeader('Access-Control-Max-Age', '86400');
+  res.status(204).end();
+}
 
 const one = () => 1;
 const many = (req: Request) => {
@@ -34,6 +49,7 @@ function verifySegmentSignature(ctx: AppContext) {
 
 export function ingestRouter(ctx: AppContext) {
   const router = express.Router();
+  router.use('/v1', cors);
   const single = [readJson(MESSAGE_LIMIT), requireIngestKey(ctx), rateLimit(ctx, one)];
   const batch = [readJson(BATCH_LIMIT), requireIngestKey(ctx), rateLimit(ctx, many)];
 
@@ -47,6 +63,12 @@ export function ingestRouter(ctx: AppContext) {
     });
   }
 
+  for (const [short, type] of Object.entries(SHORT_PATHS)) {
+    router.post(`/v1/${short}`, ...single, async (req, res) => {
+      res.json(await ingestOne(ctx, req.workspaceId, req.body, type));
+    });
+  }
+
   const batchHandler = async (req: Request, res: Response) => {
     const parsed = BatchBody.safeParse(req.body);
     if (!parsed.success) throw new HttpError(400, 'invalid', 'A batch is {"batch": [messages]} with at most 10,000 messages', parsed.error.issues);
@@ -55,6 +77,7 @@ export function ingestRouter(ctx: AppContext) {
   };
   router.post('/v1/batch', ...batch, batchHandler);
   router.post('/v1/import', ...batch, batchHandler);
+  router.post('/v1/b', ...batch, batchHandler);
 
   router.post('/v1/webhooks/segment', ...batch, verifySegmentSignature(ctx), async (req, res) => {
     if (Array.isArray(req.body)) res.json(await ingestBatch(ctx, req.workspaceId, req.body));

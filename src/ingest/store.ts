@@ -1,5 +1,8 @@
 import type { Db } from '../db/types.js';
+import { prepared } from '../db/prepared.js';
 import type { IngestMessage } from './normalize.js';
+import type { ProfileChanges } from '../profiles/aggregate.js';
+import { ACCOUNT_MEMBERS, profileCteParams, profileCtes, type MemberRow } from '../profiles/store.js';
 
 /** anonymousId → userId for anonymous ids already linked to a user, so later anonymous-only messages land on the user. */
 export async function resolveAnonymousIds(db: Db, messages: IngestMessage[]): Promise<void> {
@@ -12,7 +15,7 @@ export async function resolveAnonymousIds(db: Db, messages: IngestMessage[]): Pr
        join anonymous_profiles p on p.workspace_id = k.w and p.anonymous_id = k.a
       where p.user_id is not null`,
     [JSON.stringify(keys)],
-  );
+  ).options(prepared('ag_resolve_anonymous'));
   const map = new Map<string, string>();
   for (const r of rows as { workspace_id: string; anonymous_id: string; user_id: string }[]) map.set(`${r.workspace_id}\u0001${r.anonymous_id}`, r.user_id);
   for (const m of wanted) {
@@ -21,12 +24,8 @@ export async function resolveAnonymousIds(db: Db, messages: IngestMessage[]): Pr
   }
 }
 
-/**
- * Inserts the raw events in one statement. Returns the indexes of the messages that were new:
- * a messageId already stored (or repeated earlier in the same batch) is a duplicate and changes nothing.
- */
-export async function insertEvents(db: Db, messages: IngestMessage[]): Promise<Set<number>> {
-  const rows = messages.map((m, i) => ({
+function eventRows(messages: IngestMessage[]): string {
+  return JSON.stringify(messages.map((m, i) => ({
     i,
     workspace_id: m.workspaceId,
     message_id: m.messageId,
@@ -44,9 +43,11 @@ export async function insertEvents(db: Db, messages: IngestMessage[]): Promise<S
     original_timestamp: m.originalTimestamp?.toISOString() ?? null,
     sent_at: m.sentAt?.toISOString() ?? null,
     received_at: m.receivedAt.toISOString(),
-  }));
-  const { rows: inserted } = await db.raw(
-    `with input as (
+  })));
+}
+
+/** The events insert as CTEs; `fresh` holds the indexes of the messages that were new. One parameter: `eventRows`. */
+const EVENT_CTES = `input as (
        select * from json_to_recordset(?::json) as r(
          i int, workspace_id uuid, message_id text, type text, user_id text, anonymous_id text, event text, group_id text,
          properties jsonb, traits jsonb, context jsonb, integrations jsonb, extra jsonb,
@@ -59,9 +60,36 @@ export async function insertEvents(db: Db, messages: IngestMessage[]): Promise<S
          from input order by i
        on conflict (workspace_id, message_id) do nothing
        returning workspace_id, message_id
-     )
-     select min(input.i) as i from ins join input using (workspace_id, message_id) group by ins.workspace_id, ins.message_id`,
-    [JSON.stringify(rows)],
-  );
-  return new Set((inserted as { i: number }[]).map((r) => r.i));
+     ), fresh as (
+       select min(input.i) as i from ins join input using (workspace_id, message_id) group by ins.workspace_id, ins.message_id
+     )`;
+
+/**
+ * Inserts the raw events in one statement. Returns the indexes of the messages that were new:
+ * a messageId already stored (or repeated earlier in the same batch) is a duplicate and changes nothing.
+ */
+export async function insertEvents(db: Db, messages: IngestMessage[]): Promise<Set<number>> {
+  const { rows } = await db.raw(`with ${EVENT_CTES} select i from fresh`, [eventRows(messages)])
+    .options(prepared('ag_insert_events'));
+  return new Set((rows as { i: number }[]).map((r) => r.i));
+}
+
+/**
+ * The commit's main statement: the events insert and, when every message turns out to be new (the common case),
+ * the profile upserts computed from them, in one round trip. When some were already stored the profile part does
+ * nothing and `allFresh` is false: the caller then applies the fresh messages' changes itself, in the same
+ * transaction. `messages` must not repeat a messageId (the writer keeps the first).
+ */
+export async function insertEventsWithProfiles(db: Db, messages: IngestMessage[], changes: ProfileChanges): Promise<{ fresh: Set<number>; allFresh: boolean; accountMembers: MemberRow[] }> {
+  const { rows } = await db.raw(
+    `with ${EVENT_CTES}, batch as (
+       select count(*) = ? as all_fresh from fresh
+     ), ${profileCtes('(select all_fresh from batch)')}
+     select (select coalesce(json_agg(i), '[]'::json) from fresh) as fresh,
+            (select all_fresh from batch) as all_fresh,
+            (select coalesce(json_agg(am), '[]'::json) from (${ACCOUNT_MEMBERS}) am) as account_members`,
+    [eventRows(messages), messages.length, ...profileCteParams(changes)],
+  ).options(prepared('ag_insert_events_profiles'));
+  const r = rows[0] as { fresh: number[]; all_fresh: boolean; account_members: MemberRow[] };
+  return { fresh: new Set(r.fresh), allFresh: r.all_fresh, accountMembers: r.account_members };
 }

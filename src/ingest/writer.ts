@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
 import type { IngestMessage } from './normalize.js';
-import { insertEvents, resolveAnonymousIds } from './store.js';
-import { aggregateProfileChanges } from '../profiles/aggregate.js';
-import { applyProfileChanges } from '../profiles/store.js';
+import { insertEventsWithProfiles, resolveAnonymousIds } from './store.js';
+import { aggregateProfileChanges, type ProfileChanges } from '../profiles/aggregate.js';
+import { finishProfileChanges, upsertProfiles } from '../profiles/store.js';
 import { isConnectionError } from '../db/knex.js';
 import { metrics } from '../http/metrics.js';
 
@@ -14,15 +14,55 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
-/** Stores a batch of messages in one transaction: events, profiles, counters and dirty marks. */
+/**
+ * Anonymous ids this process has seen linked to a user (workspace \u0001 anonymousId). Once linked, a visitor
+ * stays linked (the link statement only touches unlinked ones), so analytics.js traffic, which carries both ids
+ * on every message, skips the identity statement after the first commit. Filled only after a commit.
+ */
+const linked = new Set<string>();
+const LINKED_MAX = 200_000;
+
+const isLinked = (l: ProfileChanges['links'][number]) => linked.has(`${l.workspace_id}\u0001${l.anonymous_id}`);
+
+/** Profile changes of these messages, minus identity links this process already knows are made. */
+function changesOf(messages: IngestMessage[]): ProfileChanges {
+  const changes = aggregateProfileChanges(messages);
+  changes.links = changes.links.filter((l) => !isLinked(l));
+  return changes;
+}
+
+/**
+ * Stores a batch of messages in one transaction: events, profiles, counters and dirty marks. Usually three
+ * statements between BEGIN and COMMIT (events + profiles, identity links when new, dirty marks), plus the
+ * anonymous-id lookup when a message has no userId, plus one when some messages were already stored.
+ */
 export async function storeMessages(db: Knex, messages: IngestMessage[]): Promise<WriteOutcome[]> {
-  return db.transaction(async (trx) => {
-    await resolveAnonymousIds(trx, messages);
-    const fresh = await insertEvents(trx, messages);
-    const newMessages = messages.filter((_, i) => fresh.has(i));
-    await applyProfileChanges(trx, aggregateProfileChanges(newMessages));
-    return messages.map((_, i) => (fresh.has(i) ? 'accepted' : 'duplicate'));
+  // A messageId repeated inside the batch: the first one counts, the others are duplicates.
+  const seen = new Set<string>();
+  const firsts: number[] = [];
+  messages.forEach((m, i) => {
+    const key = `${m.workspaceId}\u0001${m.messageId}`;
+    if (!seen.has(key)) { seen.add(key); firsts.push(i); }
   });
+  let links: ProfileChanges['links'] = [];
+  const accepted = await db.transaction(async (trx) => {
+    await resolveAnonymousIds(trx, messages);
+    const unique = firsts.length === messages.length ? messages : firsts.map((i) => messages[i]);
+    let changes = changesOf(unique);
+    const written = await insertEventsWithProfiles(trx, unique, changes);
+    let accountMembers = written.accountMembers;
+    if (!written.allFresh) {
+      // Some were replays: the profile part did nothing; apply the new messages' changes alone.
+      changes = changesOf(unique.filter((_, j) => written.fresh.has(j)));
+      accountMembers = await upsertProfiles(trx, changes);
+    }
+    await finishProfileChanges(trx, changes, accountMembers);
+    links = changes.links;
+    return new Set(firsts.filter((_, j) => written.fresh.has(j)));
+  });
+  if (linked.size + links.length > LINKED_MAX) linked.clear();
+  for (const l of links) linked.add(`${l.workspace_id}\u0001${l.anonymous_id}`);
+  return messages.map((_, i): WriteOutcome => (accepted.has(i) ? 'accepted' : 'duplicate'));
 }
 
 const DEADLOCK = '40P01';

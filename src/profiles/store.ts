@@ -1,37 +1,82 @@
 import type { Db } from '../db/types.js';
+import { prepared } from '../db/prepared.js';
 import type { ProfileChanges, ProfileDelta } from './aggregate.js';
 import { markDirty } from '../segments/dirty.js';
 
 const json = (rows: unknown[]) => JSON.stringify(rows);
 const DELTA_COLUMNS = `id text, traits jsonb, times jsonb, first_seen timestamptz, last_seen timestamptz, workspace_id uuid`;
 
-async function upsertUsers(db: Db, rows: ProfileDelta[]) {
-  if (!rows.length) return;
-  await db.raw(
-    `insert into users as u (workspace_id, user_id, traits, trait_times, first_seen_at, last_seen_at)
-     select workspace_id, id, traits, times, first_seen, last_seen from json_to_recordset(?::json) as r(${DELTA_COLUMNS})
-     on conflict (workspace_id, user_id) do update set
-       traits = ag_merge_traits(u.traits, u.trait_times, excluded.traits, excluded.trait_times),
-       trait_times = ag_merge_times(u.trait_times, excluded.trait_times),
-       first_seen_at = least(u.first_seen_at, excluded.first_seen_at),
-       last_seen_at = greatest(u.last_seen_at, excluded.last_seen_at),
-       updated_at = now()`,
-    [json(rows)],
-  );
+export interface MemberRow { workspace_id: string; user_id: string }
+
+/**
+ * The profile upserts as data-modifying CTEs (users, anonymous visitors, accounts, memberships, day counters) for
+ * one statement: a commit pays one round trip and one plan for all of them, whatever the batch size. They run only
+ * when `guard` (a SQL boolean) holds, which lets the ingest commit put them in the same statement as the events
+ * insert (see ingest/store.ts). Each CTE sees the snapshot from before the statement, which is all any of them
+ * needs: none reads another's rows. Parameters: `profileCteParams(changes)`, in this order.
+ * `changed_accounts` is in scope afterwards for `ACCOUNT_MEMBERS` (members whose account traits changed).
+ */
+export function profileCtes(guard: string): string {
+  return `users_up as (
+       insert into users as u (workspace_id, user_id, traits, trait_times, first_seen_at, last_seen_at)
+       select workspace_id, id, traits, times, first_seen, last_seen from json_to_recordset(?::json) as r(${DELTA_COLUMNS})
+        where ${guard}
+       on conflict (workspace_id, user_id) do update set
+         -- Most messages are tracks, which carry no traits: skip the merge functions for them.
+         traits = case when excluded.traits = '{}' then u.traits else ag_merge_traits(u.traits, u.trait_times, excluded.traits, excluded.trait_times) end,
+         trait_times = case when excluded.trait_times = '{}' then u.trait_times else ag_merge_times(u.trait_times, excluded.trait_times) end,
+         first_seen_at = least(u.first_seen_at, excluded.first_seen_at),
+         last_seen_at = greatest(u.last_seen_at, excluded.last_seen_at),
+         updated_at = now()
+     ), anonymous_up as (
+       insert into anonymous_profiles as a (workspace_id, anonymous_id, traits, trait_times, first_seen_at, last_seen_at)
+       select workspace_id, id, traits, times, first_seen, last_seen from json_to_recordset(?::json) as r(${DELTA_COLUMNS})
+        where ${guard}
+       on conflict (workspace_id, anonymous_id) do update set
+         -- Most messages are tracks, which carry no traits: skip the merge functions for them.
+         traits = case when excluded.traits = '{}' then a.traits else ag_merge_traits(a.traits, a.trait_times, excluded.traits, excluded.trait_times) end,
+         trait_times = case when excluded.trait_times = '{}' then a.trait_times else ag_merge_times(a.trait_times, excluded.trait_times) end,
+         first_seen_at = least(a.first_seen_at, excluded.first_seen_at),
+         last_seen_at = greatest(a.last_seen_at, excluded.last_seen_at)
+     ), changed_accounts as (
+       select workspace_id, id, traits, times from json_to_recordset(?::json) as r(${DELTA_COLUMNS}) where ${guard}
+     ), accounts_up as (
+       insert into accounts as a (workspace_id, group_id, traits, trait_times)
+       select workspace_id, id, traits, times from changed_accounts
+       on conflict (workspace_id, group_id) do update set
+         traits = ag_merge_traits(a.traits, a.trait_times, excluded.traits, excluded.trait_times),
+         trait_times = ag_merge_times(a.trait_times, excluded.trait_times),
+         updated_at = now()
+     ), members_up as (
+       insert into account_members as m (workspace_id, user_id, group_id, joined_at)
+       select workspace_id, user_id, group_id, joined_at
+         from json_to_recordset(?::json) as r(workspace_id uuid, user_id text, group_id text, joined_at timestamptz)
+        where ${guard}
+       on conflict (workspace_id, user_id, group_id) do update set joined_at = least(m.joined_at, excluded.joined_at)
+     ), counts_up as (
+       insert into event_counts as c (workspace_id, user_id, event, day, count)
+       select workspace_id, user_id, event, day, count
+         from json_to_recordset(?::json) as r(workspace_id uuid, user_id text, event text, day date, count int)
+        where ${guard}
+       on conflict (workspace_id, user_id, event, day) do update set count = c.count + excluded.count
+     )`;
 }
 
-async function upsertAnonymous(db: Db, rows: ProfileDelta[]) {
-  if (!rows.length) return;
-  await db.raw(
-    `insert into anonymous_profiles as a (workspace_id, anonymous_id, traits, trait_times, first_seen_at, last_seen_at)
-     select workspace_id, id, traits, times, first_seen, last_seen from json_to_recordset(?::json) as r(${DELTA_COLUMNS})
-     on conflict (workspace_id, anonymous_id) do update set
-       traits = ag_merge_traits(a.traits, a.trait_times, excluded.traits, excluded.trait_times),
-       trait_times = ag_merge_times(a.trait_times, excluded.trait_times),
-       first_seen_at = least(a.first_seen_at, excluded.first_seen_at),
-       last_seen_at = greatest(a.last_seen_at, excluded.last_seen_at)`,
-    [json(rows)],
-  );
+export function profileCteParams(changes: ProfileChanges): string[] {
+  return [json(changes.users), json(changes.anonymous), json(changes.accounts), json(changes.memberships), json(changes.counts)];
+}
+
+/** After `profileCtes`: the existing members of the accounts whose traits changed (their segments may change too). */
+export const ACCOUNT_MEMBERS = `select m.workspace_id, m.user_id
+       from changed_accounts r join account_members m on m.workspace_id = r.workspace_id and m.group_id = r.id`;
+
+/** The profile upserts alone, in one statement. Returns the members of changed accounts. */
+export async function upsertProfiles(db: Db, changes: ProfileChanges): Promise<MemberRow[]> {
+  const { users, anonymous, accounts, memberships, counts } = changes;
+  if (!users.length && !anonymous.length && !accounts.length && !memberships.length && !counts.length) return [];
+  const { rows } = await db.raw(`with ${profileCtes('true')} ${ACCOUNT_MEMBERS}`, profileCteParams(changes))
+    .options(prepared('ag_upsert_profiles'));
+  return rows;
 }
 
 /**
@@ -75,68 +120,24 @@ async function linkIdentities(db: Db, links: ProfileChanges['links']): Promise<{
      )
      select distinct workspace_id, user_id from linked`,
     [json(links)],
-  );
+  ).options(prepared('ag_link_identities'));
   return rows;
 }
 
-async function upsertAccounts(db: Db, rows: ProfileDelta[]) {
-  if (!rows.length) return;
-  await db.raw(
-    `insert into accounts as a (workspace_id, group_id, traits, trait_times)
-     select workspace_id, id, traits, times from json_to_recordset(?::json) as r(${DELTA_COLUMNS})
-     on conflict (workspace_id, group_id) do update set
-       traits = ag_merge_traits(a.traits, a.trait_times, excluded.traits, excluded.trait_times),
-       trait_times = ag_merge_times(a.trait_times, excluded.trait_times),
-       updated_at = now()`,
-    [json(rows)],
-  );
-}
-
-async function upsertMemberships(db: Db, rows: ProfileChanges['memberships']) {
-  if (!rows.length) return;
-  await db.raw(
-    `insert into account_members as m (workspace_id, user_id, group_id, joined_at)
-     select workspace_id, user_id, group_id, joined_at
-       from json_to_recordset(?::json) as r(workspace_id uuid, user_id text, group_id text, joined_at timestamptz)
-     on conflict (workspace_id, user_id, group_id) do update set joined_at = least(m.joined_at, excluded.joined_at)`,
-    [json(rows)],
-  );
-}
-
-async function addEventCounts(db: Db, rows: ProfileChanges['counts']) {
-  if (!rows.length) return;
-  await db.raw(
-    `insert into event_counts as c (workspace_id, user_id, event, day, count)
-     select workspace_id, user_id, event, day, count
-       from json_to_recordset(?::json) as r(workspace_id uuid, user_id text, event text, day date, count int)
-     on conflict (workspace_id, user_id, event, day) do update set count = c.count + excluded.count`,
-    [json(rows)],
-  );
-}
-
-/** Account traits changed: every member of the account may now match different segments. */
-async function accountMembersOf(db: Db, accounts: ProfileDelta[]) {
-  if (!accounts.length) return [];
-  const { rows } = await db.raw(
-    `select m.workspace_id, m.user_id from json_to_recordset(?::json) as r(workspace_id uuid, id text)
-       join account_members m on m.workspace_id = r.workspace_id and m.group_id = r.id`,
-    [json(accounts.map((a) => ({ workspace_id: a.workspace_id, id: a.id })))],
-  );
-  return rows as { workspace_id: string; user_id: string }[];
-}
-
-/** Applies one batch's profile changes set-based: a fixed number of statements whatever the batch size. */
-export async function applyProfileChanges(db: Db, changes: ProfileChanges): Promise<void> {
-  await upsertUsers(db, changes.users);
-  await upsertAnonymous(db, changes.anonymous);
+/**
+ * What follows the upserts: identity links (after them, so a user created by this batch exists before a visitor's
+ * data merges into it), then the dirty marks for the segment engine.
+ */
+export async function finishProfileChanges(db: Db, changes: ProfileChanges, accountMembers: MemberRow[]): Promise<void> {
   const merged = await linkIdentities(db, changes.links);
-  await upsertAccounts(db, changes.accounts);
-  await upsertMemberships(db, changes.memberships);
-  await addEventCounts(db, changes.counts);
-  const accountMembers = await accountMembersOf(db, changes.accounts);
   await markDirty(db, [
     ...changes.dirty,
     ...merged.map((r) => ({ ...r, inputs: ['*'] })),
     ...accountMembers.map((r) => ({ ...r, inputs: ['account'] })),
   ]);
+}
+
+/** Applies one batch's profile changes set-based: at most three statements whatever the batch size. */
+export async function applyProfileChanges(db: Db, changes: ProfileChanges): Promise<void> {
+  await finishProfileChanges(db, changes, await upsertProfiles(db, changes));
 }

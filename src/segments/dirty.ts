@@ -22,7 +22,9 @@ export async function markDirty(db: Db, entries: DirtyEntry[]): Promise<void> {
      select workspace_id, user_id, array(select json_array_elements_text(inputs))
        from json_to_recordset(?::json) as r(workspace_id uuid, user_id text, inputs json)
      on conflict (workspace_id, user_id) do update
-       set inputs = array(select distinct x from unnest(d.inputs || excluded.inputs) x)`,
+       set inputs = array(select distinct x from unnest(d.inputs || excluded.inputs) x)
+       -- A user already marked for these inputs is left alone: no row rewrite on every event of a busy user.
+       where not d.inputs @> excluded.inputs`,
     [JSON.stringify(rows)],
   );
 }

@@ -110,7 +110,7 @@ describe('management API: admin token', () => {
 describe('ingest: workspace key', () => {
   const message = { type: 'track', userId: 'intruder', event: 'Clicked', messageId: 'intruder-1' };
   const bodyFor = (path: string, extra: Record<string, unknown> = {}) =>
-    path === '/v1/batch' || path === '/v1/import' ? { batch: [message], ...extra } : { ...message, ...extra };
+    ['/v1/batch', '/v1/import', '/v1/b'].includes(path) ? { batch: [message], ...extra } : { ...message, ...extra };
 
   it('refuses every ingest route with a missing, wrong or mangled key', async () => {
     const ingest = routes.filter((r) => r.path.startsWith('/v1/'));

@@ -46,8 +46,9 @@ function expectClean(res: request.Response, context: unknown) {
   expect(res.body.success).toBe(res.status === 200);
 }
 
-const SINGLE = ['/v1/segment', '/v1/identify', '/v1/track', '/v1/group', '/v1/page', '/v1/screen', '/v1/alias', '/v1/webhooks/segment'];
-const BATCH = ['/v1/batch', '/v1/import'];
+const SINGLE = ['/v1/segment', '/v1/identify', '/v1/track', '/v1/group', '/v1/page', '/v1/screen', '/v1/alias', '/v1/webhooks/segment',
+  '/v1/i', '/v1/t', '/v1/g', '/v1/p', '/v1/s', '/v1/a'];
+const BATCH = ['/v1/batch', '/v1/import', '/v1/b'];
 
 describe('fuzzing the ingest surface', () => {
   it('covers every ingest route the app mounts', () => {

@@ -90,6 +90,7 @@ describe('management API: admin token', () => {
     }
     expect(await snapshotWorkspace(gw.database.db, B.id)).toEqual(before);
     expect(checked).toBe(api.length * wrongCredentials().length);
+    console.info(`[figures] auth-admin ${JSON.stringify({ routes: api.length, requests: checked })}`);
   });
 
   it('lets the right token through (control)', async () => {
@@ -192,6 +193,7 @@ describe('tenancy: workspace A paths with workspace B ids', () => {
       }
     }
     expect(checked).toBeGreaterThan(0);
+    console.info(`[figures] tenancy ${JSON.stringify({ routes: scoped.length, idsOfB: candidates.length, requests: checked })}`);
     expect(await snapshotWorkspace(db, B.id)).toEqual(before);
     // Control: the same route with B's own workspace id does find the user.
     await gw.api.get(`/api/workspaces/${B.id}/users/b-user`).expect(200);

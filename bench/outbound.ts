@@ -2,7 +2,7 @@
 // outbound worker to a local fake Segment. Prints responses/s end to end (first job taken → last delivery row
 // written and queue empty) and the HTTP requests used.
 // Run: npx tsx bench/outbound.ts   (env: DATABASE_URL or TEST_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test;
-//      RESPONSES=10000 CONCURRENCY=500 (jobs per worker process) LOCAL_QUEUE=200 (0 = off) WORKERS=1 (worker processes;
+//      RESPONSES=10000 CONCURRENCY=500 (jobs per worker process) LOCAL_QUEUE=500 (0 = off) WORKERS=1 (worker processes;
 //      1 = in this process, more = child processes, as in a scaled-out deployment))
 import http from 'node:http';
 import { spawn } from 'node:child_process';
@@ -10,7 +10,6 @@ import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
-import { run, Logger } from 'graphile-worker';
 import { createDb } from '../src/db/knex.js';
 import { migrate } from '../src/db/migrate.js';
 import { loadConfig } from '../src/config.js';
@@ -20,8 +19,7 @@ import { GroupCommitWriter } from '../src/ingest/writer.js';
 import { createWorkspace } from '../src/workspaces/store.js';
 import { addJobs } from '../src/outbound/queue.js';
 import { upsertSegmentIntegration } from '../src/outbound/store.js';
-import { outboundTasks } from '../src/outbound/tasks.js';
-import { OUTBOUND_CONCURRENCY, OUTBOUND_LOCAL_QUEUE } from '../src/outbound/runner.js';
+import { OUTBOUND_CONCURRENCY, OUTBOUND_LOCAL_QUEUE, outboundRunner } from '../src/outbound/runner.js';
 
 const N = Number(process.env.RESPONSES ?? 10_000);
 // Defaults: the worker role's outbound runner (src/outbound/runner.ts).
@@ -29,17 +27,13 @@ const CONCURRENCY = Number(process.env.CONCURRENCY ?? OUTBOUND_CONCURRENCY);
 const LOCAL_QUEUE = Number(process.env.LOCAL_QUEUE ?? OUTBOUND_LOCAL_QUEUE);
 const WORKERS = Number(process.env.WORKERS ?? 1);
 
-/** One worker: the outbound task list under graphile-worker, as the worker role runs it. */
+/** One worker: the worker role's outbound runner (src/outbound/runner.ts), heartbeat included. */
 async function startWorker(connectionString: string, segmentHost: string, db: ReturnType<typeof createDb>) {
   const config = { ...loadConfig({ ...process.env, DATABASE_URL: connectionString, LOG_LEVEL: 'silent' }), SEGMENT_API_HOST: segmentHost };
   const ctx = { db, config, secrets: new SecretBox('bench'), adminToken: 'x'.repeat(16), writer: new GroupCommitWriter(db), clock: systemClock };
-  const outbound = outboundTasks(ctx);
-  const runner = await run({
-    connectionString, concurrency: CONCURRENCY, noHandleSignals: true, pollInterval: 1000, taskList: outbound.tasks,
-    logger: new Logger(() => () => undefined),
-    preset: { worker: LOCAL_QUEUE > 0 ? { localQueue: { size: LOCAL_QUEUE }, completeJobBatchDelay: 10, failJobBatchDelay: 10 } : {} },
-  });
-  return { async stop() { await runner.stop(); await outbound.close(); } };
+  const runner = outboundRunner(ctx, { concurrency: CONCURRENCY, localQueue: LOCAL_QUEUE });
+  if (!(await runner.started)) throw new Error('outbound runner did not start');
+  return runner;
 }
 
 if (process.argv[2] === '--worker') {

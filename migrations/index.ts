@@ -1,8 +1,9 @@
 import type { Knex } from 'knex';
 import * as core from './20261123000000_core.js';
-import * as reliability from './20261123500000_reliability.js';
+import * as surveys from './20261123200000_surveys.js';
 import * as outbound from './20261123300000_outbound.js';
 import * as users from './20261123600000_users.js';
+import * as workerHeartbeats from './20261123700000_worker_heartbeats.js';
 
 /**
  * Every migration, in order. Listed here (not discovered from the folder) so the same list works
@@ -10,7 +11,8 @@ import * as users from './20261123600000_users.js';
  */
 export const migrations: Record<string, { up(k: Knex): Promise<void>; down(k: Knex): Promise<void> }> = {
   '20261123000000_core': core,
-  '20261123500000_reliability': reliability,
+  '20261123200000_surveys': surveys,
   '20261123300000_outbound': outbound,
   '20261123600000_users': users,
+  '20261123700000_worker_heartbeats': workerHeartbeats,
 };

@@ -22,8 +22,8 @@ const Env = z.object({
   /** Default per-workspace ingest rate (messages/second); 0 = unlimited. A workspace's own setting wins. */
   INGEST_RATE_LIMIT: z.coerce.number().min(0).default(0),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).default(4),
-  /** A worker without a heartbeat for this long is dead: its locked jobs are freed for other workers. */
-  WORKER_DEAD_AFTER_MS: z.coerce.number().int().min(500).default(60_000),
+  /** A worker pool without a heartbeat for this long is dead: its locked jobs are freed for other workers (src/outbound/heartbeat.ts). */
+  WORKER_DEAD_AFTER_MS: z.coerce.number().int().min(500).default(30_000),
   EVALUATOR_INTERVAL_MS: z.coerce.number().int().min(5).default(50),
 });
 

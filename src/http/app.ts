@@ -4,6 +4,7 @@ import { errorHandler } from './error-handler.js';
 import { requireAdmin, loadWorkspaceParam } from './auth.js';
 import { healthRoutes } from './health.js';
 import { ingestRouter } from '../ingest/routes.js';
+import { surveyIngestRouter } from '../surveys/routes.js';
 import { workspaceRoutes } from '../workspaces/routes.js';
 import { workspaceScopedRoutes, pageRoutes } from './routes.js';
 import { HttpError } from './errors.js';
@@ -22,6 +23,7 @@ export function createApp(ctx: AppContext) {
 
   // The ingest hot path reads its own bodies (size limits, gzip, raw bytes for signatures).
   app.use(ingestRouter(ctx));
+  app.use(surveyIngestRouter(ctx));
   app.use(healthRoutes(ctx));
   for (const mount of pageRoutes(ctx)) app.use(mount);
 

@@ -33,12 +33,28 @@ export function requireAdmin(ctx: AppContext) {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (v: string) => UUID.test(v);
 
+/** Workspaces resolved recently (per process): hot read paths (audience checks) skip the lookup. */
+const WORKSPACE_TTL_MS = 2_000;
+const workspaceCache = new Map<string, { ws: WorkspaceRow; until: number }>();
+
+/** Forget a cached workspace after changing it in this process (other processes expire theirs within the TTL). */
+export function forgetWorkspace(id: string) {
+  workspaceCache.delete(id);
+}
+
 /** Resolves `:workspaceId` once per request; an unknown or malformed id is a 404. */
 export function loadWorkspaceParam(ctx: AppContext, router: Router) {
   router.param('workspaceId', async (req, _res, next, id: string) => {
     try {
       if (!isUuid(id)) throw new HttpError(404, 'not_found', 'Workspace not found');
-      const ws = await getWorkspace(ctx.db, id);
+      const now = Date.now();
+      const hit = workspaceCache.get(id);
+      let ws = hit && hit.until >= now ? hit.ws : undefined;
+      if (!ws) {
+        ws = await getWorkspace(ctx.db, id);
+        if (ws) workspaceCache.set(id, { ws, until: now + WORKSPACE_TTL_MS });
+        else workspaceCache.delete(id);
+      }
       if (!ws) throw new HttpError(404, 'not_found', 'Workspace not found');
       req.workspace = ws;
       req.workspaceId = ws.id;

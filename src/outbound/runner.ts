@@ -1,20 +1,37 @@
-import { run, type Runner } from 'graphile-worker';
+import { run, Logger as GraphileLogger, type Runner } from 'graphile-worker';
 import type { AppContext } from '../http/context.js';
 import { logger } from '../lib/logger.js';
-import { outboundTasks } from './tasks.js';
-import { workerEvents } from '../worker-liveness.js';
+import { heartbeatOptions, startHeartbeat, type HeartbeatOptions } from './heartbeat.js';
+import { outboundTasks, type OutboundOptions } from './tasks.js';
 
 /**
  * The outbound tasks get a graphile-worker runner of their own in the worker role. Their jobs are I/O-bound and
  * wait a few ms to share a batch, so they need many at once (a batch holds at most as many push jobs as run
  * concurrently: with the shared runner's WORKER_CONCURRENCY=4 the bench pushed 11 responses/s), and fetching and
  * completing jobs in batches (localQueue, completeJobBatchDelay). A runner of its own also keeps a slow webhook
- * from taking the slots of other areas' jobs. Trade-off of the local queue: after a crash (not a graceful stop) the
- * up to OUTBOUND_LOCAL_QUEUE jobs it held wait, like the running ones, until the worker heartbeat declares the
- * process dead (WORKER_DEAD_AFTER_MS, src/worker-liveness.ts) instead of graphile-worker's 4 h lock timeout.
+ * from taking the slots of other areas' jobs. After a crash (not a graceful stop) the jobs it held, running or in the
+ * local queue, are unlocked by the other workers' heartbeat sweep once its heartbeat is stale (src/outbound/heartbeat.ts),
+ * instead of waiting for graphile-worker's 4 h lock timeout.
  */
 export const OUTBOUND_CONCURRENCY = 500;
-export const OUTBOUND_LOCAL_QUEUE = 200;
+export const OUTBOUND_LOCAL_QUEUE = 500;
+
+export interface OutboundRunnerOptions {
+  concurrency: number;
+  /** Jobs fetched per query into the local queue (0 = no local queue). graphile-worker wants it ≥ concurrency. */
+  localQueue: number;
+  heartbeat: Partial<Omit<HeartbeatOptions, 'role'>>;
+  tasks: Partial<OutboundOptions>;
+}
+
+/**
+ * graphile-worker's own messages, through pino; its per-job info/debug lines ("Completed task …", one per job: at
+ * thousands of jobs/s a console write each) are dropped, warnings and errors kept.
+ */
+const graphileLogger = new GraphileLogger((scope) => (level, message, meta) => {
+  if (level === 'error') logger.error({ ...scope, ...meta }, message);
+  else if (level === 'warning') logger.warn({ ...scope, ...meta }, message);
+});
 
 /** The connection string knex was created with (createDb): graphile-worker opens its own pool on it. */
 function connectionStringOf(ctx: AppContext): string {
@@ -24,24 +41,30 @@ function connectionStringOf(ctx: AppContext): string {
   return url;
 }
 
-export function outboundRunner(ctx: AppContext) {
-  const outbound = outboundTasks(ctx);
+export function outboundRunner(ctx: AppContext, options: Partial<OutboundRunnerOptions> = {}) {
+  const { concurrency = OUTBOUND_CONCURRENCY, localQueue = OUTBOUND_LOCAL_QUEUE } = options;
+  const outbound = outboundTasks(ctx, options.tasks);
+  const heartbeat = startHeartbeat(ctx.db, { ...heartbeatOptions(ctx, 'outbound'), ...options.heartbeat });
   const started: Promise<Runner | undefined> = run({
     connectionString: connectionStringOf(ctx),
-    concurrency: OUTBOUND_CONCURRENCY,
+    concurrency,
     noHandleSignals: true,
     pollInterval: 1000,
     taskList: outbound.tasks,
-    preset: { worker: { localQueue: { size: OUTBOUND_LOCAL_QUEUE }, completeJobBatchDelay: 10, failJobBatchDelay: 10 } },
-    events: workerEvents, // the worker heartbeat (src/worker-liveness.ts) covers this runner's pool
+    events: heartbeat.events,
+    logger: graphileLogger,
+    preset: { worker: localQueue > 0 ? { localQueue: { size: localQueue }, completeJobBatchDelay: 10, failJobBatchDelay: 10 } : {} },
   }).catch((err) => {
     logger.error({ err }, 'outbound runner failed to start');
     return undefined;
   });
   return {
+    started,
+    clients: outbound.clients,
     async stop() {
       const runner = await started;
       await runner?.stop();
+      await heartbeat.stop();
       await outbound.close();
     },
   };

@@ -94,26 +94,40 @@ export class SegmentClients {
     return c;
   }
 
+  /**
+   * Enqueues every call in one synchronous loop, so they reach the library's batch before its flush timer fires,
+   * and settles once, when the last call's callback came: one promise per batch, not one per call.
+   */
   send(writeKey: string, calls: SegmentCall[]): Promise<AttemptResult[]> {
     const { analytics, http } = this.client(writeKey);
-    return Promise.all(calls.map((call) => new Promise<AttemptResult>((resolve) => {
-      const done = (err: unknown) => resolve(resultOf(err, http.take(call.messageId)));
-      switch (call.type) {
-        case 'identify':
-          analytics.identify({ userId: call.userId, traits: call.traits, timestamp: call.timestamp, messageId: call.messageId }, done);
-          break;
-        case 'group':
-          analytics.group({ userId: call.userId, groupId: call.groupId, traits: call.traits, timestamp: call.timestamp, messageId: call.messageId }, done);
-          break;
-        case 'track':
-          analytics.track({ userId: call.userId, event: call.event, properties: call.properties, timestamp: call.timestamp, messageId: call.messageId }, done);
-          break;
-        default: {
-          const never: never = call;
-          throw new Error(`Unknown call ${JSON.stringify(never)}`);
+    const results = new Array<AttemptResult>(calls.length);
+    if (!calls.length) return Promise.resolve(results);
+    return new Promise<AttemptResult[]>((resolve) => {
+      let left = calls.length;
+      const settle = (k: number, err: unknown) => {
+        results[k] = err ? resultOf(err, http.take(calls[k].messageId)) : OK;
+        if (--left === 0) resolve(results);
+      };
+      for (let k = 0; k < calls.length; k++) {
+        const call = calls[k];
+        const done = (err: unknown) => settle(k, err);
+        switch (call.type) {
+          case 'identify':
+            analytics.identify({ userId: call.userId, traits: call.traits, timestamp: call.timestamp, messageId: call.messageId }, done);
+            break;
+          case 'group':
+            analytics.group({ userId: call.userId, groupId: call.groupId, traits: call.traits, timestamp: call.timestamp, messageId: call.messageId }, done);
+            break;
+          case 'track':
+            analytics.track({ userId: call.userId, event: call.event, properties: call.properties, timestamp: call.timestamp, messageId: call.messageId }, done);
+            break;
+          default: {
+            const never: never = call;
+            throw new Error(`Unknown call ${JSON.stringify(never)}`);
+          }
         }
       }
-    })));
+    });
   }
 
   async close(): Promise<void> {
@@ -122,8 +136,10 @@ export class SegmentClients {
   }
 }
 
+const OK: AttemptResult = Object.freeze({ ok: true, status: 200 });
+
 function resultOf(err: unknown, answer: Answer | undefined): AttemptResult {
-  if (!err) return { ok: true, status: 200 };
+  if (!err) return OK;
   if (answer) return { ok: false, status: answer.status, error: `Segment answered ${answer.status}: ${answer.body}`.trim(), retryAfterMs: answer.retryAfterMs };
   const e = err as { name?: string; message?: string; cause?: { message?: string } };
   if (e?.name === 'TimeoutError') return { ok: false, status: null, error: 'Segment did not answer in time' };

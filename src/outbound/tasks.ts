@@ -24,9 +24,9 @@ export const defaultOutboundOptions: OutboundOptions = {
   retry: defaultRetryPolicy,
   timeoutMs: 10_000,
   segmentFlushAt: 500,
-  segmentFlushIntervalMs: 20,
+  segmentFlushIntervalMs: 2,
   batchWindowMs: 10,
-  maxBatch: 500,
+  maxBatch: 250,
   concurrency: 8,
 };
 

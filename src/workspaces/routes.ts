@@ -6,7 +6,7 @@ import { notFound } from '../http/errors.js';
 import { createWorkspace, listWorkspaces, rotateIngestKey, updateWorkspace } from './store.js';
 import { presentWorkspace } from './presenter.js';
 import { forgetIngestKeys } from '../ingest/auth.js';
-import { loadWorkspaceParam } from '../http/auth.js';
+import { forgetWorkspace, loadWorkspaceParam } from '../http/auth.js';
 
 const CreateWorkspace = z.object({ name: z.string().trim().min(1).max(200) });
 const UpdateWorkspace = z.object({
@@ -44,6 +44,7 @@ export function workspaceRoutes(ctx: AppContext) {
     });
     if (!row) throw notFound('Workspace');
     forgetIngestKeys(req.workspaceId);
+    forgetWorkspace(req.workspaceId);
     res.json(presentWorkspace(row));
   });
 
@@ -51,6 +52,7 @@ export function workspaceRoutes(ctx: AppContext) {
     const ingestKey = await rotateIngestKey(ctx.db, req.workspaceId);
     if (!ingestKey) throw notFound('Workspace');
     forgetIngestKeys(req.workspaceId);
+    forgetWorkspace(req.workspaceId);
     res.json({ ingestKey });
   });
 

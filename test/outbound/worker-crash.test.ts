@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { makeWorkerUtils } from 'graphile-worker';
 import { useGateway } from '../helpers/gateway.js';
 import { addJob } from '../../src/outbound/queue.js';
 import { receiver, type Receiver } from './receiver.js';
-import { aResponse, aSurvey, pendingJobs, runJobs, silentLogger } from './factories.js';
+import { outboundRunner } from '../../src/outbound/runner.js';
+import { aResponse, aSurvey, pendingJobs } from './factories.js';
 
 const gw = useGateway();
 let segment: Receiver;
@@ -17,7 +17,7 @@ beforeAll(async () => {
 afterAll(async () => { await segment.close(); });
 
 describe('a worker killed mid-delivery', () => {
-  it('leaves the job locked; once unlocked another worker delivers it, and the receiver de-dupes by messageId', async () => {
+  it('leaves its job locked until a new worker finds its heartbeat stale, unlocks and delivers it; the receiver de-dupes by messageId', async () => {
     const ws = await gw.createWorkspace();
     const survey = await aSurvey(gw.database.db, ws.id);
     await gw.api.put(`/api/workspaces/${ws.id}/integrations/segment`).send({ writeKey: 'wk_crash_0123456789', enabled: true }).expect(200);
@@ -42,10 +42,24 @@ describe('a worker killed mid-delivery', () => {
     expect(job.locked_by).toBeTruthy(); // still locked by the dead worker: no other worker takes it yet
     expect(await gw.database.db('deliveries').where({ workspace_id: ws.id })).toEqual([]);
 
-    // graphile-worker frees a dead worker's jobs after its lock timeout (4 h); forceUnlockWorkers is that moment.
-    const utils = await makeWorkerUtils({ connectionString: gw.database.url, logger: silentLogger });
-    try { await utils.forceUnlockWorkers([job.locked_by!]); } finally { await utils.release(); }
-    await runJobs(gw);
+    const [beat] = await gw.database.db('worker_heartbeats').where({ worker_id: job.locked_by });
+    expect(beat).toMatchObject({ role: 'outbound' }); // the dead worker had registered its pool id
+
+    // A new worker (stale threshold shortened from 30 s so the test takes seconds) sweeps on start and on each tick:
+    // the dead pool's jobs are unlocked without anyone calling forceUnlockWorkers, and the new worker runs them.
+    const worker = outboundRunner(gw.ctx, { heartbeat: { intervalMs: 100, staleAfterMs: 1_000 } });
+    try {
+      for (;;) {
+        const d = await gw.database.db('deliveries').where({ workspace_id: ws.id }).first();
+        if (d?.status === 'delivered' && !(await pendingJobs(gw.database.db, ws.id)).length) break;
+        await new Promise((res) => setTimeout(res, 50));
+      }
+      expect(await gw.database.db('worker_heartbeats').where({ worker_id: job.locked_by })).toEqual([]); // dead row removed
+      expect(await gw.database.db('worker_heartbeats').where({ role: 'outbound' })).toHaveLength(1); // the live worker's
+    } finally {
+      await worker.stop();
+    }
+    expect(await gw.database.db('worker_heartbeats')).toEqual([]); // a graceful stop removes its own row
 
     expect(segment.requests).toHaveLength(2);
     const seen = new Set<string>();

@@ -1,0 +1,213 @@
+/**
+ * Audience check throughput and latency over loopback.
+ *
+ *   npx tsx bench/audience-check.ts            (uses TEST_DATABASE_URL / DATABASE_URL / postgres://postgres@127.0.0.1:5432/test)
+ *
+ * 100,000 users, an audience of three segments (include A or B, exclude C). The gateway runs in this
+ * process (startGateway, ROLE=api) beside a no-op Express GET handler; autocannon runs in a child
+ * process so it does not share the server's event loop. Prints checks/s, the ratio to the no-op
+ * handler, p50/p99 at the highest rate, p99 at a fixed 1,000 checks/s, and the batch form (1,000 users).
+ */
+import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express from 'express';
+import pg from 'pg';
+
+const USERS = 100_000;
+const DURATION = Number(process.env.BENCH_SECONDS ?? 6);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+
+interface LoadSpec { url: string; paths: string[]; headers: Record<string, string>; connections: number; duration: number; overallRate?: number }
+interface LoadResult { rps: number; p50: number; p99: number; errors: number; non2xx: number; total: number }
+
+/** Child-process mode: run autocannon with the given spec and print its figures as JSON. */
+async function loadMode(spec: LoadSpec) {
+  // autocannon ships no types; the few fields read here are typed below.
+  const moduleName = 'autocannon';
+  type Result = { requests: { average: number; total: number }; latency: { p50: number; p99: number }; errors: number; timeouts: number; non2xx: number };
+  const { default: autocannon } = (await import(moduleName)) as { default: (opts: Record<string, unknown>) => Promise<Result> };
+  let i = Math.floor(Math.random() * spec.paths.length);
+  const result = await autocannon({
+    url: spec.url,
+    connections: spec.connections,
+    duration: spec.duration,
+    headers: spec.headers,
+    ...(spec.overallRate ? { overallRate: spec.overallRate } : {}),
+    requests: [{ method: 'GET', setupRequest: (req: Record<string, unknown>) => ({ ...req, path: spec.paths[(i = (i + 1) % spec.paths.length)] }) }],
+  });
+  const out: LoadResult = {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+    total: result.requests.total,
+  };
+  process.stdout.write(JSON.stringify(out));
+}
+
+function runLoad(spec: LoadSpec): Promise<LoadResult> {
+  const self = fileURLToPath(import.meta.url);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', self, '--load'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (c) => (out += c));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`load child exited ${code}`))));
+    child.stdin.end(JSON.stringify(spec));
+  });
+}
+
+async function main() {
+  const { startGateway } = await import('../src/server.js');
+  const { loadConfig } = await import('../src/config.js');
+  const base = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const dbName = `ag_bench_audience_${process.pid}`;
+  const dbUrl = new URL(base);
+  dbUrl.pathname = `/${dbName}`;
+  const adminUrl = new URL(base);
+  adminUrl.pathname = '/postgres';
+  const adminToken = `bench-${crypto.randomBytes(12).toString('hex')}`;
+
+  const config = loadConfig({
+    ...process.env,
+    DATABASE_URL: dbUrl.toString(),
+    ROLE: 'api',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    ADMIN_TOKEN: adminToken,
+    SECRET_KEY: crypto.randomBytes(32).toString('hex'),
+    DATA_DIR: path.join(os.tmpdir(), `ag-bench-${process.pid}`),
+    LOG_LEVEL: 'silent',
+  });
+  const gateway = await startGateway(config);
+  const noop = express();
+  noop.disable('x-powered-by');
+  noop.set('etag', false);
+  noop.get('/noop', (_req, res) => { res.json({ ok: true }); });
+  const noopServer = http.createServer(noop);
+  await new Promise<void>((r) => noopServer.listen(0, '127.0.0.1', r));
+  const noopUrl = `http://127.0.0.1:${(noopServer.address() as { port: number }).port}`;
+
+  try {
+    const auth = { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' };
+    const api = async (method: string, p: string, body?: unknown) => {
+      const res = await fetch(`${gateway.url}${p}`, { method, headers: auth, body: body ? JSON.stringify(body) : undefined });
+      if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`);
+      return res.json() as Promise<Record<string, unknown>>;
+    };
+    const ws = (await api('POST', '/api/workspaces', { name: 'bench' })) as { id: string };
+    const db = gateway.ctx.db;
+    console.log(`setting up ${USERS.toLocaleString()} users and three segments...`);
+    await db.raw(
+      `insert into users (workspace_id, user_id, first_seen_at, last_seen_at)
+       select ?, 'user-' || i, now(), now() from generate_series(1, ?) i`,
+      [ws.id, USERS],
+    );
+    const segment = async (name: string, modulo: number) => {
+      const [row] = await db('segments').insert({ workspace_id: ws.id, name, type: 'static', status: 'active' }).returning('id');
+      await db.raw(
+        `insert into segment_members (workspace_id, segment_id, user_id)
+         select ?, ?, 'user-' || i from generate_series(1, ?) i where i % ? = 0`,
+        [ws.id, row.id, USERS, modulo],
+      );
+      return row.id as string;
+    };
+    const a = await segment('A (1 in 3)', 3);
+    const b = await segment('B (1 in 2)', 2);
+    const c = await segment('C (1 in 10)', 10);
+    await db.raw('vacuum analyze users, segments, segment_members');
+    const audience = (await api('POST', `/api/workspaces/${ws.id}/audiences`, { name: 'A or B, not C', include: [a, b], match: 'any', exclude: [c] })) as { id: string };
+    const { size } = (await api('GET', `/api/workspaces/${ws.id}/audiences/${audience.id}`)) as { size: number };
+    console.log(`audience size ${size.toLocaleString()} of ${USERS.toLocaleString()} users`);
+
+    const paths = Array.from({ length: 20_000 }, () => `/api/workspaces/${ws.id}/audiences/${audience.id}/check/user-${1 + Math.floor(Math.random() * USERS)}`);
+    const sample = await api('GET', paths[0]);
+    console.log('one check:', JSON.stringify(sample).slice(0, 200), '...');
+
+    // warm-up (JIT, pool connections, plan caches)
+    await runLoad({ url: noopUrl, paths: ['/noop'], headers: {}, connections: CONNECTIONS, duration: 2 });
+    await runLoad({ url: gateway.url, paths, headers: auth, connections: CONNECTIONS, duration: 2 });
+
+    // CPU spent in this (server) process per request: independent of what else the machine is doing.
+    const cpuPer = async (spec: LoadSpec) => {
+      const before = process.cpuUsage();
+      const r = await runLoad(spec);
+      const used = process.cpuUsage(before);
+      return { ...r, cpuUs: (used.user + used.system) / Math.max(1, r.total) };
+    };
+    // The machine is shared: no-op and check runs alternate, and each pair gives one ratio, so a change
+    // in background load between phases skews one pair rather than the result.
+    const pairs: { noop: LoadResult & { cpuUs: number }; check: LoadResult & { cpuUs: number } }[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const noop = await cpuPer({ url: noopUrl, paths: ['/noop'], headers: {}, connections: CONNECTIONS, duration: DURATION });
+      const check = await cpuPer({ url: gateway.url, paths, headers: auth, connections: CONNECTIONS, duration: DURATION });
+      pairs.push({ noop, check });
+      console.log(`round ${round + 1}: no-op ${noop.rps.toFixed(0)} req/s, check ${check.rps.toFixed(0)} checks/s, ratio ${(check.rps / noop.rps).toFixed(2)}`);
+    }
+    const median = <T>(xs: T[], by: (x: T) => number) => [...xs].sort((x, y) => by(x) - by(y))[Math.floor(xs.length / 2)];
+    const mid = median(pairs, (p) => p.check.rps / p.noop.rps);
+    const noopMax = mid.noop;
+    const checkMax = mid.check;
+    const checkFixed = await runLoad({ url: gateway.url, paths, headers: auth, connections: 16, duration: 10, overallRate: 1000 });
+
+    // batch form: 1,000 users per request
+    const batchTimes: number[] = [];
+    for (let round = 0; round < 30; round++) {
+      const userIds = Array.from({ length: 1000 }, () => `user-${1 + Math.floor(Math.random() * USERS)}`);
+      const t0 = performance.now();
+      const res = (await api('POST', `/api/workspaces/${ws.id}/audiences/${audience.id}/check`, { userIds, reasons: false })) as { results: unknown[] };
+      const ms = performance.now() - t0;
+      if (res.results.length !== 1000) throw new Error('batch answered the wrong number of users');
+      if (round >= 5) batchTimes.push(ms);
+    }
+    const batchWithReasons: number[] = [];
+    for (let round = 0; round < 10; round++) {
+      const userIds = Array.from({ length: 1000 }, () => `user-${1 + Math.floor(Math.random() * USERS)}`);
+      const t0 = performance.now();
+      await api('POST', `/api/workspaces/${ws.id}/audiences/${audience.id}/check`, { userIds });
+      batchWithReasons.push(performance.now() - t0);
+    }
+    const { checkUsers } = await import('../src/audiences/audiences.js');
+    const domainTimes: number[] = [];
+    for (let round = 0; round < 20; round++) {
+      const userIds = Array.from({ length: 1000 }, () => `user-${1 + Math.floor(Math.random() * USERS)}`);
+      const t0 = performance.now();
+      await checkUsers(db, ws.id, audience.id, userIds);
+      domainTimes.push(performance.now() - t0);
+    }
+    const pct = (xs: number[], p: number) => [...xs].sort((x, y) => x - y)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
+
+    const cpus = os.cpus();
+    console.log(`\nmachine: ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, node ${process.version}, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} (shared machine)`);
+    console.log(`no-op Express GET:        ${noopMax.rps.toFixed(0)} req/s   p50 ${noopMax.p50} ms  p99 ${noopMax.p99} ms  (${CONNECTIONS} connections, ${DURATION}s; ${noopMax.cpuUs.toFixed(0)} µs server CPU/request)`);
+    console.log(`audience check (max):     ${checkMax.rps.toFixed(0)} checks/s  p50 ${checkMax.p50} ms  p99 ${checkMax.p99} ms  errors ${checkMax.errors} non-2xx ${checkMax.non2xx}; ${checkMax.cpuUs.toFixed(0)} µs server CPU/request`);
+    console.log(`ratio check / no-op:      ${(checkMax.rps / noopMax.rps).toFixed(2)}  (median of ${ROUNDS} alternating pairs; target ≥ 0.5)`);
+    console.log(`at a fixed 1,000 checks/s: ${checkFixed.rps.toFixed(0)} checks/s  p50 ${checkFixed.p50} ms  p99 ${checkFixed.p99} ms  (target p99 ≤ 10 ms)`);
+    console.log(`batch of 1,000 users:     median ${pct(batchTimes, 50).toFixed(1)} ms  p95 ${pct(batchTimes, 95).toFixed(1)} ms  (reasons: false; target ≤ 20 ms)`);
+    console.log(`batch, domain function:   median ${pct(domainTimes, 50).toFixed(1)} ms  (checkUsers without HTTP/JSON: the query and the decisions)`);
+    console.log(`batch with reasons:       median ${pct(batchWithReasons, 50).toFixed(1)} ms`);
+  } finally {
+    noopServer.close();
+    await gateway.stop();
+    const admin = new pg.Client({ connectionString: adminUrl.toString() });
+    await admin.connect();
+    await admin.query(`drop database if exists ${dbName} with (force)`);
+    await admin.end();
+  }
+}
+
+if (process.argv.includes('--load')) {
+  let input = '';
+  process.stdin.on('data', (c) => (input += c));
+  process.stdin.on('end', () => {
+    loadMode(JSON.parse(input) as LoadSpec).then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
+  });
+} else {
+  main().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
+}

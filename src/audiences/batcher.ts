@@ -1,0 +1,61 @@
+import type { Knex } from 'knex';
+import type { Db } from '../db/types.js';
+import { memberOfListed, membershipsOf } from './store.js';
+
+export interface Membership { known: boolean; memberOf: Set<string> }
+
+interface Waiter { userId: string; resolve(m: Membership): void; reject(e: unknown): void }
+interface Lane { workspaceId: string; segmentIds: string[]; withKnown: boolean; pending: Waiter[]; inFlight: number }
+
+/** Statements per lane at once; further checks wait and go together in the next statement. */
+const MAX_IN_FLIGHT = 2;
+const MAX_BATCH = 1000;
+const lanes = new WeakMap<object, Map<string, Lane>>();
+
+/**
+ * Single checks, grouped like the ingest group commit: at low load each check is its own indexed
+ * statement; when checks for the same segments arrive while statements are in flight, they wait for
+ * the next statement and share it (one `unnest` query for all of them). No delay is ever added, and
+ * memberships are read fresh for every check.
+ */
+export function membershipOf(db: Db, workspaceId: string, segmentIds: string[], withKnown: boolean, userId: string): Promise<Membership> {
+  if ((db as Knex.Transaction).isTransaction) return memberOfListed(db, workspaceId, userId, segmentIds, withKnown);
+  let byKey = lanes.get(db);
+  if (!byKey) lanes.set(db, (byKey = new Map()));
+  const key = `${workspaceId}:${withKnown ? 1 : 0}:${segmentIds.join(',')}`;
+  let lane = byKey.get(key);
+  if (!lane) byKey.set(key, (lane = { workspaceId, segmentIds, withKnown, pending: [], inFlight: 0 }));
+  const l = lane;
+  return new Promise<Membership>((resolve, reject) => {
+    l.pending.push({ userId, resolve, reject });
+    pump(db, byKey, key, l);
+  });
+}
+
+function pump(db: Db, byKey: Map<string, Lane>, key: string, lane: Lane) {
+  while (lane.inFlight < MAX_IN_FLIGHT && lane.pending.length) {
+    const batch = lane.pending.splice(0, MAX_BATCH);
+    lane.inFlight++;
+    run(db, lane, batch).finally(() => {
+      lane.inFlight--;
+      if (lane.pending.length) pump(db, byKey, key, lane);
+      else if (!lane.inFlight) byKey.delete(key);
+    });
+  }
+}
+
+async function run(db: Db, lane: Lane, batch: Waiter[]) {
+  try {
+    if (batch.length === 1) {
+      batch[0].resolve(await memberOfListed(db, lane.workspaceId, batch[0].userId, lane.segmentIds, lane.withKnown));
+      return;
+    }
+    const rows = await membershipsOf(db, lane.workspaceId, [...new Set(batch.map((w) => w.userId))], lane.segmentIds, { known: lane.withKnown });
+    for (const w of batch) {
+      const m = rows.get(w.userId);
+      w.resolve({ known: m?.known ?? false, memberOf: new Set(m?.memberOf ?? []) });
+    }
+  } catch (e) {
+    for (const w of batch) w.reject(e);
+  }
+}

@@ -95,7 +95,7 @@ describe('pushing a completed response', () => {
       properties: { survey_id: survey.id, survey_name: 'NPS', response_id: r.id, answers: { nps: 9, why: 'fast' }, nps: 9, why: 'fast' },
     });
     expect(await delivery(ws.id, r.id)).toMatchObject({ destination: 'segment', status: 'delivered', attempts: 1, last_status_code: 200 });
-    expect(await pendingJobs(gw.database.db, ws.id)).toEqual([]);
+    await expect.poll(() => pendingJobs(gw.database.db, ws.id), { timeout: 5000 }).toEqual([]);
   });
 
   it('applies the trait prefix and event-name overrides, and no group without an account', async () => {
@@ -167,7 +167,7 @@ describe('failures and retries', () => {
     const ids = segment.requests.map((q) => q.json.batch.map((c: any) => c.messageId));
     expect(ids[1]).toEqual(ids[0]);
     expect(await delivery(ws.id, r.id)).toMatchObject({ status: 'delivered', attempts: 2, last_status_code: 200 });
-    expect(await pendingJobs(gw.database.db, ws.id)).toEqual([]);
+    await expect.poll(() => pendingJobs(gw.database.db, ws.id), { timeout: 5000 }).toEqual([]);
   });
 
   it('429 with Retry-After: the retry waits as long as Segment asked', async () => {
@@ -194,7 +194,7 @@ describe('failures and retries', () => {
     segment.replies.push({ status: 400, body: '{"success":false,"message":"invalid batch"}' });
     await addJob(gw.database.db, 'segment.push-response', { workspaceId: ws.id, responseId: r.id });
     await runJobs(gw);
-    expect(await pendingJobs(gw.database.db, ws.id)).toEqual([]); // not retried
+    await expect.poll(() => pendingJobs(gw.database.db, ws.id), { timeout: 5000 }).toEqual([]); // not retried
     const list = await gw.api.get(`/api/workspaces/${ws.id}/deliveries?destination=segment&status=dead`).expect(200);
     expect(list.body.deliveries).toHaveLength(1);
     const dead = list.body.deliveries[0];
@@ -233,7 +233,7 @@ describe('failures and retries', () => {
     await makeJobsDue(gw.database.db);
     await runJobs(gw, { retry });
     expect(await delivery(ws.id, r.id)).toMatchObject({ status: 'dead', attempts: 2, last_status_code: 503 });
-    expect(await pendingJobs(gw.database.db, ws.id)).toEqual([]);
+    await expect.poll(() => pendingJobs(gw.database.db, ws.id), { timeout: 5000 }).toEqual([]);
   });
 });
 

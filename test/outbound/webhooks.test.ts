@@ -109,7 +109,7 @@ describe('webhooks', () => {
     await runJobs(gw);
     const dead = (await gw.api.get(`/api/workspaces/${ws.id}/deliveries?destination=webhook&status=dead`).expect(200)).body.deliveries;
     expect(dead).toMatchObject([{ status: 'dead', attempts: 1, lastStatusCode: 410, lastError: 'Answered 410: gone' }]);
-    expect(await pendingJobs(gw.database.db, ws.id)).toEqual([]);
+    await expect.poll(() => pendingJobs(gw.database.db, ws.id), { timeout: 5000 }).toEqual([]);
     await gw.api.post(`/api/workspaces/${ws.id}/deliveries/${dead[0].id}/replay`).expect(202);
     await runJobs(gw);
     expect((await gw.api.get(`/api/workspaces/${ws.id}/deliveries?destination=${dead[0].destinationId}`).expect(200)).body.deliveries)

@@ -67,6 +67,6 @@ describe('a worker killed mid-delivery', () => {
     expect(accepted.map((m: any) => m.type)).toEqual(['identify', 'track']); // what the receiver keeps after de-duplication
     expect(segment.requests[1].json.batch.map((m: any) => m.messageId)).toEqual(segment.requests[0].json.batch.map((m: any) => m.messageId));
     expect(await gw.database.db('deliveries').where({ workspace_id: ws.id }).first()).toMatchObject({ status: 'delivered', attempts: 1 });
-    expect(await pendingJobs(gw.database.db, ws.id)).toEqual([]);
+    await expect.poll(() => pendingJobs(gw.database.db, ws.id), { timeout: 5000 }).toEqual([]);
   });
 });

@@ -18,8 +18,9 @@ export async function up(knex: Knex): Promise<void> {
       )
     $$;
     -- What follows the first word of the name ("Ada King Lovelace" -> "King Lovelace"), so "love" finds Lovelace.
+    -- Schema-qualified: PostgreSQL 17 builds indexes with search_path = pg_catalog, pg_temp (the embedded server is 17).
     create function ag_user_surname(traits jsonb) returns text language sql immutable parallel safe as $$
-      select substring(ag_user_name(traits) from '\\s+(\\S.*)$')
+      select substring(public.ag_user_name(traits) from '\\s+(\\S.*)$')
     $$;
 
     -- Sorts (btree scans backwards for desc; the user_id tie-break makes the keyset total).

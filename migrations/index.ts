@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import * as core from './20261123000000_core.js';
+import * as segments from './20261123100000_segments.js';
 import * as surveys from './20261123200000_surveys.js';
 import * as outbound from './20261123300000_outbound.js';
 import * as users from './20261123600000_users.js';
@@ -12,6 +13,7 @@ import * as admin from './20261123400000_admin.js';
  */
 export const migrations: Record<string, { up(k: Knex): Promise<void>; down(k: Knex): Promise<void> }> = {
   '20261123000000_core': core,
+  '20261123100000_segments': segments,
   '20261123200000_surveys': surveys,
   '20261123300000_outbound': outbound,
   '20261123600000_users': users,

@@ -33,7 +33,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
     databaseUrl = u.toString();
   }
   await ensureDatabase(databaseUrl);
-  const db = createDb(databaseUrl, config.DB_POOL_MAX);
+  const db = createDb(databaseUrl, config.DB_POOL_MAX, config.DB_ACQUIRE_TIMEOUT_MS);
   await migrate(db, databaseUrl);
 
   const secretKey = persistentSecret(config, config.SECRET_KEY, 'secret-key');
@@ -51,10 +51,13 @@ export async function startGateway(config: Config): Promise<Gateway> {
   let url = '';
   if (config.ROLE !== 'worker') {
     const app = createApp(ctx);
-    server = http.createServer(app);
+    server = http.createServer({
+      // Slow headers and slow bodies (slow-loris) are cut off with a 408; timeouts are checked every second.
+      requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+      headersTimeout: Math.min(config.HTTP_HEADERS_TIMEOUT_MS, config.HTTP_REQUEST_TIMEOUT_MS),
+      connectionsCheckingInterval: 1000,
+    }, app);
     server.keepAliveTimeout = 65_000; // longer than common load balancers' idle timeout
-    server.headersTimeout = 66_000;
-    server.requestTimeout = 30_000; // slow bodies (slow-loris) are cut off
     await new Promise<void>((resolve) => server!.listen(config.PORT, config.HOST, resolve));
     const { port } = server.address() as { port: number };
     url = `http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${port}`;
@@ -70,10 +73,16 @@ export async function startGateway(config: Config): Promise<Gateway> {
     async stop() {
       // Stop accepting, let in-flight requests and their group commits finish, then release jobs and close.
       if (server) {
-        const closed = new Promise<void>((r) => server!.close(() => r()));
-        server.closeIdleConnections();
+        const s = server;
+        // Requests still arriving on kept-alive connections are answered with "Connection: close", and
+        // connections are closed as soon as they fall idle, so keep-alive clients cannot hold the close open.
+        s.prependListener('request', (_req: http.IncomingMessage, res: http.ServerResponse) => res.setHeader('Connection', 'close'));
+        const closed = new Promise<void>((r) => s.close(() => r()));
+        s.closeIdleConnections();
+        const sweep = setInterval(() => s.closeIdleConnections(), 50);
         await Promise.race([closed, new Promise((r) => setTimeout(r, 8000))]);
-        server.closeAllConnections();
+        clearInterval(sweep);
+        s.closeAllConnections();
       }
       await ctx.writer.drain();
       await worker?.stop();

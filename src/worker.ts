@@ -1,7 +1,7 @@
 import { run, parseCronItems, type Runner, type TaskList, type CronItem } from 'graphile-worker';
 import type { AppContext } from './http/context.js';
 import { logger } from './lib/logger.js';
-import { defaultHeartbeatOptions, startHeartbeat } from './outbound/heartbeat.js';
+import { heartbeatOptions, startHeartbeat } from './outbound/heartbeat.js';
 import { workerTasks, cronItems, backgroundLoops } from './worker-registry.js';
 
 export interface WorkerHandle { stop(): Promise<void> }
@@ -10,7 +10,7 @@ export interface WorkerHandle { stop(): Promise<void> }
 export async function startWorker(ctx: AppContext, connectionString: string): Promise<WorkerHandle> {
   const taskList: TaskList = workerTasks(ctx);
   const crons: CronItem[] = cronItems();
-  const heartbeat = startHeartbeat(ctx.db, { ...defaultHeartbeatOptions, role: 'main' }); // crash recovery of locked jobs
+  const heartbeat = startHeartbeat(ctx.db, heartbeatOptions(ctx, 'main')); // crash recovery of locked jobs
   const runner: Runner = await run({
     connectionString,
     concurrency: ctx.config.WORKER_CONCURRENCY,

@@ -2,7 +2,6 @@ import express, { type Request, type Response, type NextFunction } from 'express
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import helmet from 'helmet';
 import { z } from 'zod';
 import type { AppContext } from '../http/context.js';
 import { HttpError } from '../http/errors.js';
@@ -20,25 +19,6 @@ function publicDir() {
   const here = path.join(path.dirname(fileURLToPath(import.meta.url)), 'public');
   return fs.existsSync(here) ? here : path.resolve('src/admin/public');
 }
-
-const securityHeaders = helmet({
-  contentSecurityPolicy: {
-    useDefaults: false,
-    directives: {
-      defaultSrc: ["'self'"],
-      scriptSrc: ["'self'"],
-      styleSrc: ["'self'"],
-      imgSrc: ["'self'", 'data:'],
-      connectSrc: ["'self'"],
-      fontSrc: ["'self'"],
-      formAction: ["'self'"],
-      frameAncestors: ["'none'"],
-      baseUri: ["'none'"],
-      objectSrc: ["'none'"],
-    },
-  },
-  referrerPolicy: { policy: 'same-origin' },
-});
 
 /** Only paths of the admin page itself are followed after login (no open redirect). */
 function safeNext(value: unknown): string {
@@ -61,7 +41,8 @@ export function adminPageRoutes(ctx: AppContext) {
   const dir = publicDir();
   const assets = express.static(dir, { index: false, maxAge: 0 });
 
-  router.use('/admin', securityHeaders, loadSession(ctx), (_req, res, next) => {
+  // Security headers (CSP self only, nosniff, no framing) come from adminSecurityHeaders() in src/http/app.ts.
+  router.use('/admin', loadSession(ctx), (_req, res, next) => {
     res.setHeader('Cache-Control', 'no-store');
     next();
   });

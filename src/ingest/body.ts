@@ -1,6 +1,6 @@
 import type { Request, Response, NextFunction } from 'express';
 import zlib from 'node:zlib';
-import { HttpError } from '../http/errors.js';
+import { HttpError, jsonSyntaxMessage } from '../http/errors.js';
 
 declare module 'express-serve-static-core' {
   interface Request { rawBody?: Buffer }
@@ -41,9 +41,10 @@ export function readJson(limitBytes: number) {
       req.rawBody = raw;
       if (!raw.length) return next(new HttpError(400, 'invalid', 'The request body is empty; send a JSON object'));
       try {
-        req.body = JSON.parse(raw.toString('utf8'));
+        // PostgreSQL text and jsonb cannot hold U+0000: such characters become U+FFFD (the message is kept).
+        req.body = raw.includes('\\u0000') ? JSON.parse(raw.toString('utf8'), withoutNul) : JSON.parse(raw.toString('utf8'));
       } catch (e) {
-        return next(new HttpError(400, 'invalid', `Malformed JSON: ${(e as Error).message}`));
+        return next(new HttpError(400, 'invalid', jsonSyntaxMessage(e)));
       }
       next();
     };
@@ -56,6 +57,15 @@ export function readJson(limitBytes: number) {
     source.on('end', () => finish());
     source.on('error', (e: Error) => finish(new HttpError(400, 'invalid', `Could not read the body: ${e.message}`)));
   };
+}
+
+const NUL = /\u0000/g;
+function withoutNul(_key: string, value: unknown): unknown {
+  if (typeof value === 'string') return value.includes('\u0000') ? value.replace(NUL, '\uFFFD') : value;
+  if (value && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).some((k) => k.includes('\u0000'))) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k.replace(NUL, '\uFFFD'), v]));
+  }
+  return value;
 }
 
 function tooLarge(limit: number) {

@@ -3,6 +3,16 @@ import { HttpError } from '../http/errors.js';
 import { metrics } from '../http/metrics.js';
 import { normalizeMessage, type IngestMessage, type Rejection } from './normalize.js';
 
+const TYPE_LABELS = new Set(['identify', 'track', 'group', 'page', 'screen', 'alias']);
+/**
+ * The metrics label for a message's type: a Segment type or "other". Never String(raw.type): a hostile
+ * `type` (e.g. [{"toString": ""}]) threw there (a 500), and free text would grow the label set without bound.
+ */
+function typeLabel(type: unknown): string {
+  const t = typeof type === 'string' ? type.toLowerCase() : '';
+  return TYPE_LABELS.has(t) ? t : 'other';
+}
+
 export const MESSAGE_LIMIT = 32 * 1024;
 export const BATCH_LIMIT = 500 * 1024;
 
@@ -10,7 +20,7 @@ export const BATCH_LIMIT = 500 * 1024;
 export async function ingestOne(ctx: AppContext, workspaceId: string, raw: unknown, impliedType?: string) {
   const n = normalizeMessage(raw, workspaceId, ctx.clock.now(), impliedType);
   if (!n.ok) {
-    const type = String((raw as { type?: unknown })?.type ?? impliedType ?? 'unknown');
+    const type = typeLabel((raw as { type?: unknown })?.type ?? impliedType);
     metrics.ingestMessages.inc({ type, outcome: n.rejection.code });
     if (n.rejection.code === 'not_supported') throw new HttpError(501, 'not_supported', n.rejection.message);
     throw new HttpError(400, 'invalid', n.rejection.message, n.rejection.issues);
@@ -55,7 +65,7 @@ export async function ingestBatch(
     if (n.ok) valid.push(n.message);
     else {
       rejected.push({ index, code: n.rejection.code, message: n.rejection.message });
-      metrics.ingestMessages.inc({ type: String((raw as { type?: unknown })?.type ?? 'unknown'), outcome: n.rejection.code });
+      metrics.ingestMessages.inc({ type: typeLabel((raw as { type?: unknown })?.type), outcome: n.rejection.code });
     }
   });
   const outcomes = await ctx.writer.write(valid);

@@ -15,6 +15,12 @@ export interface HeartbeatOptions {
 
 export const defaultHeartbeatOptions: Omit<HeartbeatOptions, 'role'> = { intervalMs: 5_000, staleAfterMs: 30_000 };
 
+/** The process's settings: stale after WORKER_DEAD_AFTER_MS, a beat at least six times per that window. */
+export function heartbeatOptions(ctx: { config: { WORKER_DEAD_AFTER_MS: number } }, role: string): HeartbeatOptions {
+  const staleAfterMs = ctx.config.WORKER_DEAD_AFTER_MS;
+  return { staleAfterMs, intervalMs: Math.max(100, Math.min(defaultHeartbeatOptions.intervalMs, Math.floor(staleAfterMs / 6))), role };
+}
+
 export interface Heartbeat {
   /** Pass to graphile-worker's run({ events }): each worker pool it creates is registered here. */
   events: WorkerEvents;
@@ -29,6 +35,13 @@ export interface Heartbeat {
  * each tick, unlocks the jobs of pools whose heartbeat is older than staleAfterMs and removes their rows.
  * Times are PostgreSQL's now() on both sides, so clocks of different worker hosts never disagree.
  */
+/**
+ * Every pool of this process, whichever runner it belongs to: a sweep never unlocks them. A late heartbeat of this
+ * process (a stalled event loop, a busy connection pool) is not a death; unlocking our own running jobs would run
+ * them twice.
+ */
+const ownPools = new Set<string>();
+
 export function startHeartbeat(db: Db, opts: HeartbeatOptions): Heartbeat {
   const events: WorkerEvents = new EventEmitter() as WorkerEvents;
   const ids = new Set<string>();
@@ -40,16 +53,18 @@ export function startHeartbeat(db: Db, opts: HeartbeatOptions): Heartbeat {
 
   events.on('pool:create', ({ workerPool }) => {
     ids.add(workerPool.id);
+    ownPools.add(workerPool.id);
     void chain(() => registerWorker(db, workerPool.id, opts.role));
   });
   events.on('pool:release', ({ workerPool }) => {
     ids.delete(workerPool.id);
+    ownPools.delete(workerPool.id);
     void chain(() => removeWorkers(db, [workerPool.id]));
   });
 
   const tick = () => chain(async () => {
-    if (ids.size) await beat(db, [...ids]);
-    const unlocked = await unlockDeadWorkers(db, opts.staleAfterMs);
+    if (ids.size) await beat(db, [...ids], opts.role);
+    const unlocked = await unlockDeadWorkers(db, opts.staleAfterMs, [...ownPools]);
     if (unlocked.length) logger.warn({ workers: unlocked, role: opts.role }, 'unlocked the jobs of dead workers');
   });
   void tick(); // on start
@@ -62,6 +77,7 @@ export function startHeartbeat(db: Db, opts: HeartbeatOptions): Heartbeat {
       clearInterval(timer);
       const mine = [...ids];
       ids.clear();
+      for (const id of mine) ownPools.delete(id);
       await chain(() => removeWorkers(db, mine));
     },
   };
@@ -77,8 +93,13 @@ async function registerWorker(db: Db, workerId: string, role: string): Promise<v
   );
 }
 
-async function beat(db: Db, workerIds: string[]): Promise<void> {
-  await db.raw(`update worker_heartbeats set heartbeat_at = now() where worker_id = any(?::text[])`, [workerIds]);
+/** An upsert: if another process's sweep removed our row while we were late, we are back on the next beat. */
+async function beat(db: Db, workerIds: string[], role: string): Promise<void> {
+  await db.raw(
+    `insert into worker_heartbeats (worker_id, role, host, pid) select unnest(?::text[]), ?, ?, ?
+     on conflict (worker_id) do update set heartbeat_at = now()`,
+    [workerIds, role, os.hostname(), process.pid],
+  );
 }
 
 async function removeWorkers(db: Db, workerIds: string[]): Promise<void> {
@@ -91,18 +112,19 @@ async function removeWorkers(db: Db, workerIds: string[]): Promise<void> {
  * makes the unlock and the row removal atomic, and needs no second connection pool). Several runners may sweep at
  * once: `for update skip locked` gives each dead worker to one of them. Returns the ids unlocked.
  */
-export async function unlockDeadWorkers(db: Db, staleAfterMs: number): Promise<string[]> {
+export async function unlockDeadWorkers(db: Db, staleAfterMs: number, exceptOwn: string[] = []): Promise<string[]> {
   const { rows } = await db.raw(
     `with dead as (
        select worker_id from worker_heartbeats
         where heartbeat_at < now() - make_interval(secs => ?::double precision / 1000)
+          and worker_id <> all(?::text[])
         for update skip locked
      ), removed as (
        delete from worker_heartbeats h using dead where h.worker_id = dead.worker_id returning h.worker_id
      ), ids as (select coalesce(array_agg(worker_id), '{}') as ids from removed)
      select ids.ids, graphile_worker.force_unlock_workers(ids.ids) as unlocked
        from ids where cardinality(ids.ids) > 0`,
-    [staleAfterMs],
+    [staleAfterMs, exceptOwn],
   );
   return rows[0]?.ids ?? [];
 }

@@ -1,7 +1,7 @@
 import { run, Logger as GraphileLogger, type Runner } from 'graphile-worker';
 import type { AppContext } from '../http/context.js';
 import { logger } from '../lib/logger.js';
-import { defaultHeartbeatOptions, startHeartbeat, type HeartbeatOptions } from './heartbeat.js';
+import { heartbeatOptions, startHeartbeat, type HeartbeatOptions } from './heartbeat.js';
 import { outboundTasks, type OutboundOptions } from './tasks.js';
 
 /**
@@ -44,7 +44,7 @@ function connectionStringOf(ctx: AppContext): string {
 export function outboundRunner(ctx: AppContext, options: Partial<OutboundRunnerOptions> = {}) {
   const { concurrency = OUTBOUND_CONCURRENCY, localQueue = OUTBOUND_LOCAL_QUEUE } = options;
   const outbound = outboundTasks(ctx, options.tasks);
-  const heartbeat = startHeartbeat(ctx.db, { ...defaultHeartbeatOptions, ...options.heartbeat, role: 'outbound' });
+  const heartbeat = startHeartbeat(ctx.db, { ...heartbeatOptions(ctx, 'outbound'), ...options.heartbeat });
   const started: Promise<Runner | undefined> = run({
     connectionString: connectionStringOf(ctx),
     concurrency,

@@ -1,0 +1,41 @@
+import type { Request, Response, NextFunction } from 'express';
+import crypto from 'node:crypto';
+import { logger } from '../lib/logger.js';
+
+declare module 'express-serve-static-core' {
+  interface Request { requestId: string }
+}
+
+/** A caller's own request id is kept when it looks like one (a load balancer's or Segment's), else a new one. */
+const GOOD_ID = /^[\w.:-]{1,128}$/;
+
+/**
+ * Request ids and one structured log line per request: `x-request-id` is read (or made) and echoed back,
+ * and on finish we log method, path (never the query string), status and duration. Successful ingest
+ * requests log at debug (the hot path); everything else at info, 4xx at warn, 5xx at error.
+ */
+export function requestLog() {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const given = req.headers['x-request-id'];
+    const requestId = typeof given === 'string' && GOOD_ID.test(given) ? given : crypto.randomUUID();
+    req.requestId = requestId;
+    res.setHeader('x-request-id', requestId);
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const status = res.statusCode;
+      const entry = {
+        requestId,
+        method: req.method,
+        path: req.originalUrl.split('?')[0],
+        status,
+        durationMs: Math.round(Number(process.hrtime.bigint() - started) / 1e4) / 100,
+        ...(req.workspaceId ? { workspaceId: req.workspaceId } : {}),
+      };
+      if (status >= 500) logger.error(entry, 'request');
+      else if (status >= 400) logger.warn(entry, 'request');
+      else if (entry.path.startsWith('/v1/')) logger.debug(entry, 'request');
+      else logger.info(entry, 'request');
+    });
+    next();
+  };
+}

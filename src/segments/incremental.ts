@@ -1,0 +1,143 @@
+import type { Knex } from 'knex';
+import type { AppContext } from '../http/context.js';
+import type { Loop } from '../worker-registry.js';
+import { addJobs } from '../outbound/queue.js';
+import { logger } from '../lib/logger.js';
+import { selectMatching } from './compile.js';
+import { indexKeysFor, inputsOf, topologicalLevels } from './dependencies.js';
+import { withRetry } from './evaluate.js';
+import { activeDynamicSegments, applyDiffsRows, segmentTypes, type DiffSpec, type MembershipChange, type SegmentRow } from './store.js';
+
+interface DirtyRow { workspace_id: string; user_id: string; inputs: string[] }
+
+/** The effect job the outbound area delivers (briefing: cross-area contracts). */
+export interface MembershipJob { workspaceId: string; segmentId: string; userId: string; change: 'entered' | 'exited'; at: string; logId: number }
+
+/** An index from inputs ('trait:plan', 'event:Signed Up', 'segment:<id>', ...) to the segments that read them. */
+class InputIndex {
+  private byInput = new Map<string, Set<string>>();
+  constructor(readonly segments: SegmentRow[]) {
+    for (const s of segments) {
+      for (const input of inputsOf(s.definition!)) {
+        let set = this.byInput.get(input);
+        if (!set) this.byInput.set(input, (set = new Set()));
+        set.add(s.id);
+      }
+    }
+  }
+  segmentsFor(input: string): Iterable<string> {
+    if (input === '*') return this.segments.map((s) => s.id);
+    return indexKeysFor(input).flatMap((k) => [...(this.byInput.get(k) ?? [])]);
+  }
+}
+
+/**
+ * Takes one batch of dirty users (FOR UPDATE SKIP LOCKED: several workers share the queue) and re-checks, for each,
+ * the active dynamic segments whose inputs changed, with the same compiled SQL as full evaluation restricted to the
+ * batch. Writes the diff, logs it (cause incremental) and adds `segment.membership` effect jobs, all in one
+ * transaction with the removal of the dirty rows. Returns how many dirty users it took.
+ */
+export async function evaluateDirtyBatch(db: Knex, now: Date, batchSize = 500): Promise<number> {
+  return withRetry(() => db.transaction(async (trx) => {
+    const { rows } = await trx.raw(
+      `delete from dirty_users d
+        using (select workspace_id, user_id from dirty_users order by marked_at limit ? for update skip locked) s
+        where d.workspace_id = s.workspace_id and d.user_id = s.user_id
+        returning d.workspace_id, d.user_id, d.inputs`,
+      [batchSize],
+    );
+    const dirty = rows as DirtyRow[];
+    if (!dirty.length) return 0;
+    const byWorkspace = new Map<string, DirtyRow[]>();
+    for (const r of dirty) {
+      const list = byWorkspace.get(r.workspace_id);
+      if (list) list.push(r);
+      else byWorkspace.set(r.workspace_id, [r]);
+    }
+    const segments = await activeDynamicSegments(trx, [...byWorkspace.keys()]);
+    const changes: Change[] = [];
+    for (const [workspaceId, users] of byWorkspace) {
+      const mine = segments.filter((s) => s.workspace_id === workspaceId);
+      if (mine.length) changes.push(...await evaluateUsers(trx, workspaceId, mine, users, now));
+    }
+    const jobs: MembershipJob[] = changes.map((c) => ({
+      workspaceId: c.workspace_id,
+      segmentId: c.segment_id,
+      userId: c.user_id,
+      change: c.change,
+      at: new Date(c.at).toISOString(),
+      logId: Number(c.id),
+    }));
+    await addJobs(trx, 'segment.membership', jobs);
+    return dirty.length;
+  }));
+}
+
+type Change = MembershipChange & { workspace_id: string };
+
+async function evaluateUsers(trx: Knex.Transaction, workspaceId: string, segments: SegmentRow[], users: DirtyRow[], now: Date): Promise<Change[]> {
+  const index = new InputIndex(segments);
+  const candidates = new Map<string, Set<string>>();
+  const touch = (segmentId: string, userId: string) => {
+    let set = candidates.get(segmentId);
+    if (!set) candidates.set(segmentId, (set = new Set()));
+    set.add(userId);
+  };
+  for (const u of users) for (const input of u.inputs) for (const id of index.segmentsFor(input)) touch(id, u.user_id);
+  if (!candidates.size) return [];
+
+  const types = await segmentTypes(trx, workspaceId);
+  const out: Change[] = [];
+  // Level by level (a segment comes after the segments it reads), one statement per level: a change in a referenced
+  // segment reaches the segments that read it within this batch.
+  for (const level of topologicalLevels(segments)) {
+    const diffs: DiffSpec[] = [];
+    for (const segment of level) {
+      const userIds = candidates.get(segment.id);
+      if (!userIds?.size) continue;
+      const scope = [...userIds];
+      const target = selectMatching(segment.definition!, { workspaceId, now, userIds: scope, segmentTypes: types });
+      diffs.push({ workspaceId, segmentId: segment.id, target, scope, cause: 'incremental', at: now });
+    }
+    for (const c of await applyDiffsRows(trx, diffs)) {
+      out.push({ ...c, workspace_id: workspaceId });
+      for (const dependent of index.segmentsFor(`segment:${c.segment_id}`)) touch(dependent, c.user_id);
+    }
+  }
+  return out;
+}
+
+/** Runs batches until no dirty user is left (tests, benchmarks). */
+export async function evaluateUntilIdle(db: Knex, now: () => Date, batchSize = 500): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const n = await evaluateDirtyBatch(db, now(), batchSize);
+    if (!n) return total;
+    total += n;
+  }
+}
+
+/** The worker-role loop: drains batches back to back, polls every EVALUATOR_INTERVAL_MS when idle. */
+export function startIncrementalEvaluator(ctx: AppContext): Loop {
+  let running = true;
+  let wake: (() => void) | undefined;
+  const sleep = (ms: number) => new Promise<void>((r) => { wake = r; setTimeout(r, ms); });
+  const done = (async () => {
+    while (running) {
+      try {
+        const n = await evaluateDirtyBatch(ctx.db, ctx.clock.now(), Number(process.env.EVALUATOR_BATCH ?? 200));
+        if (!n) await sleep(ctx.config.EVALUATOR_INTERVAL_MS);
+      } catch (e) {
+        logger.error({ err: e }, 'incremental evaluation failed');
+        await sleep(1000);
+      }
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      wake?.();
+      await done;
+    },
+  };
+}

@@ -11,9 +11,12 @@ const GOOD_ID = /^[\w.:-]{1,128}$/;
 
 /**
  * Request ids and one structured log line per request: `x-request-id` is read (or made) and echoed back,
- * and on finish we log method, path (never the query string), status and duration. Successful ingest
- * requests log at debug (the hot path); everything else at info, 4xx at warn, 5xx at error.
+ * and on finish we log method, path (never the query string), status and duration. Successful requests on
+ * the hot paths (ingest, audience and eligibility checks) log at debug; everything else at info, 4xx at warn,
+ * 5xx at error.
  */
+const HOT_PATH = /^\/v1\/|\/(check|eligibility)(\/|$)/;
+
 export function requestLog() {
   return (req: Request, res: Response, next: NextFunction) => {
     const given = req.headers['x-request-id'];
@@ -33,7 +36,7 @@ export function requestLog() {
       };
       if (status >= 500) logger.error(entry, 'request');
       else if (status >= 400) logger.warn(entry, 'request');
-      else if (entry.path.startsWith('/v1/')) logger.debug(entry, 'request');
+      else if (HOT_PATH.test(entry.path)) logger.debug(entry, 'request');
       else logger.info(entry, 'request');
     });
     next();

@@ -3,6 +3,7 @@ import type { Db } from '../db/types.js';
 import { HttpError, notFound } from '../http/errors.js';
 import { isUuid } from '../http/auth.js';
 import type { SortKey, UserListQuery } from './directory-schema.js';
+import type { UserCoreRow } from './queries.js';
 
 /**
  * The users directory: one keyset-paged, filtered list of a workspace's users.
@@ -132,14 +133,7 @@ export function pageQuery(f: ResolvedFilters, sort: SortKey, order: 'asc' | 'des
   return { sql, bindings };
 }
 
-export interface DirectoryRow {
-  user_id: string;
-  traits: Record<string, unknown>;
-  email: string | null;
-  name: string | null;
-  first_seen_at: Date;
-  last_seen_at: Date;
-  last_survey_response_at: Date | null;
+export interface DirectoryRow extends UserCoreRow {
   segment_ids: string[];
 }
 

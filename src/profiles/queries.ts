@@ -7,7 +7,8 @@ export const RECENT_MEMBERSHIP_CHANGES = 100;
 
 type Timestamp = string | Date;
 
-export interface UserProfileRow {
+/** The columns every user listing reads (the directory and the user page). */
+export interface UserCoreRow {
   user_id: string;
   traits: Record<string, unknown>;
   email: string | null;
@@ -15,6 +16,9 @@ export interface UserProfileRow {
   first_seen_at: Date;
   last_seen_at: Date;
   last_survey_response_at: Date | null;
+}
+
+export interface UserProfileRow extends UserCoreRow {
   accounts: { groupId: string; traits: Record<string, unknown>; joinedAt: Timestamp }[];
   segments: { segmentId: string; name: string; type: string; status: string; enteredAt: Timestamp }[];
   recent_events: { id: number; type: string; event: string | null; properties: unknown; traits: unknown; groupId: string | null; timestamp: Timestamp }[];

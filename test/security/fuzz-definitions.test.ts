@@ -2,21 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type request from 'supertest';
 import { useGateway } from '../helpers/gateway.js';
-import { snapshotWorkspace } from './support.js';
+import { snapshotWorkspace, RUNS, budget, TIMEOUT, QUESTIONS } from './support.js';
 import { definitionArb, hostileString } from './fuzz-arbitraries.js';
-import fs from 'node:fs';
-import path from 'node:path';
 
 /**
  * Property-based fuzzing of segment definitions (preview and create) with workspace B's segment and survey ids
  * mixed in: always a 200/201 or a 400, never a 5xx, a preview only ever counts and samples A's users, and workspace B
- * never changes. Runs once the segment engine is in the tree (src/segments/routes.ts).
+ * never changes.
  */
-const ENGINE = fs.existsSync(path.resolve(import.meta.dirname, '../../src/segments/routes.ts'));
 const gw = useGateway();
-const RUNS = Number(process.env.FUZZ_RUNS ?? 40);
-const budget = { interruptAfterTimeLimit: Number(process.env.FUZZ_BUDGET_MS ?? 15_000), markInterruptAsFailure: false };
-const TIMEOUT = 60_000;
 let A: { id: string; ingestKey: string };
 let B: { id: string; ingestKey: string };
 let surveyA: string;
@@ -27,14 +21,7 @@ const aUsers = ['a-1', 'a-2', 'a-3'];
 let cases = 0;
 const stats: Record<string, number> = {};
 
-const QUESTIONS = [
-  { id: 'nps', type: 'nps', label: 'How likely…?' },
-  { id: 'plan', type: 'single_choice', label: 'Plan?', choices: ['free', 'pro'] },
-  { id: 'why', type: 'text', label: 'Why?' },
-];
-
 beforeAll(async () => {
-  if (!ENGINE) return;
   A = await gw.createWorkspace('A');
   B = await gw.createWorkspace('B');
   for (const [ws, users] of [[A, aUsers], [B, ['b-1', 'b-2']]] as const) {
@@ -50,7 +37,7 @@ beforeAll(async () => {
 });
 
 afterAll(() => {
-  if (ENGINE) console.info(`[figures] fuzz-definitions ${JSON.stringify({ cases, byStatus: stats })}`);
+  console.info(`[figures] fuzz-definitions ${JSON.stringify({ cases, byStatus: stats })}`);
 });
 
 function expectClean(res: request.Response, context: unknown) {
@@ -61,7 +48,7 @@ function expectClean(res: request.Response, context: unknown) {
 }
 
 
-describe.skipIf(!ENGINE)('fuzzing segment definitions', () => {
+describe('fuzzing segment definitions', () => {
   it('preview: a count and a sample of A users, or a 400', async () => {
     const usersOfA = new Set(await gw.database.db('users').where({ workspace_id: A.id }).pluck('user_id') as string[]);
     await fc.assert(fc.asyncProperty(definitionArb([segmentB, surveyB, surveyA]), async (definition) => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import request from 'supertest';
 import { useGateway } from '../helpers/gateway.js';
-import { listRoutes, snapshotWorkspace } from './support.js';
+import { listRoutes, snapshotWorkspace, RUNS, budget, TIMEOUT } from './support.js';
 import { anyMessage, hostileString, hostileValue } from './fuzz-arbitraries.js';
 
 /**
@@ -11,10 +11,6 @@ import { anyMessage, hostileString, hostileValue } from './fuzz-arbitraries.js';
  * types. Always a clean JSON 2xx/4xx (501 for unsupported types), never a 5xx, and workspace B never changes.
  */
 const gw = useGateway();
-const RUNS = Number(process.env.FUZZ_RUNS ?? 40);
-/** On a loaded shared machine a property stops after this long (the cases run so far are counted, not failed). */
-const budget = { interruptAfterTimeLimit: Number(process.env.FUZZ_BUDGET_MS ?? 15_000), markInterruptAsFailure: false };
-const TIMEOUT = 60_000;
 let A: { id: string; ingestKey: string };
 let B: { id: string; ingestKey: string };
 let bBefore: Record<string, string>;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type request from 'supertest';
 import { useGateway } from '../helpers/gateway.js';
-import { snapshotWorkspace } from './support.js';
+import { snapshotWorkspace, RUNS, budget, TIMEOUT, QUESTIONS } from './support.js';
 import { hostileString, hostileValue, hostileKey } from './fuzz-arbitraries.js';
 
 /**
@@ -11,9 +11,6 @@ import { hostileString, hostileValue, hostileKey } from './fuzz-arbitraries.js';
  * are fuzzed the same way with `definitionArb` once the segment engine is mounted.)
  */
 const gw = useGateway();
-const RUNS = Number(process.env.FUZZ_RUNS ?? 40);
-const budget = { interruptAfterTimeLimit: Number(process.env.FUZZ_BUDGET_MS ?? 15_000), markInterruptAsFailure: false };
-const TIMEOUT = 60_000;
 let A: { id: string; ingestKey: string };
 let B: { id: string; ingestKey: string };
 let surveyA: string;
@@ -22,12 +19,6 @@ let bBefore: Record<string, string>;
 const aUsers = ['a-1', 'a-2', 'a-3'];
 let cases = 0;
 const stats: Record<string, number> = {};
-
-const QUESTIONS = [
-  { id: 'nps', type: 'nps', label: 'How likely…?' },
-  { id: 'plan', type: 'single_choice', label: 'Plan?', choices: ['free', 'pro'] },
-  { id: 'why', type: 'text', label: 'Why?' },
-];
 
 beforeAll(async () => {
   A = await gw.createWorkspace('A');

@@ -82,3 +82,15 @@ export async function snapshotWorkspace(db: Knex, workspaceId: string): Promise<
 }
 
 export const randomId = () => crypto.randomUUID();
+
+/** Fuzz settings: cases per property, and a time budget so a loaded machine stops a property early (cases run so far count, none fail). */
+export const RUNS = Number(process.env.FUZZ_RUNS ?? 40);
+export const budget = { interruptAfterTimeLimit: Number(process.env.FUZZ_BUDGET_MS ?? 15_000), markInterruptAsFailure: false };
+export const TIMEOUT = 60_000;
+
+/** One survey of each answer shape the fuzzers send answers to. */
+export const QUESTIONS = [
+  { id: 'nps', type: 'nps', label: 'How likely…?' },
+  { id: 'plan', type: 'single_choice', label: 'Plan?', choices: ['free', 'pro'] },
+  { id: 'why', type: 'text', label: 'Why?' },
+];

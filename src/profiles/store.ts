@@ -16,15 +16,21 @@ export interface MemberRow { workspace_id: string; user_id: string }
  * needs: none reads another's rows. Parameters: `profileCteParams(changes)`, in this order.
  * `changed_accounts` is in scope afterwards for `ACCOUNT_MEMBERS` (members whose account traits changed).
  */
+/**
+ * The SET clause that merges an upsert's traits into the row's (later time wins per trait). Most messages are
+ * tracks, which carry no traits: the merge functions are skipped for them. `alias` is a constant of ours.
+ */
+const mergeTraits = (alias: 'u' | 'a') =>
+  `traits = case when excluded.traits = '{}' then ${alias}.traits else ag_merge_traits(${alias}.traits, ${alias}.trait_times, excluded.traits, excluded.trait_times) end,
+         trait_times = case when excluded.trait_times = '{}' then ${alias}.trait_times else ag_merge_times(${alias}.trait_times, excluded.trait_times) end`;
+
 export function profileCtes(guard: string): string {
   return `users_up as (
        insert into users as u (workspace_id, user_id, traits, trait_times, first_seen_at, last_seen_at)
        select workspace_id, id, traits, times, first_seen, last_seen from json_to_recordset(?::json) as r(${DELTA_COLUMNS})
         where ${guard}
        on conflict (workspace_id, user_id) do update set
-         -- Most messages are tracks, which carry no traits: skip the merge functions for them.
-         traits = case when excluded.traits = '{}' then u.traits else ag_merge_traits(u.traits, u.trait_times, excluded.traits, excluded.trait_times) end,
-         trait_times = case when excluded.trait_times = '{}' then u.trait_times else ag_merge_times(u.trait_times, excluded.trait_times) end,
+         ${mergeTraits('u')},
          first_seen_at = least(u.first_seen_at, excluded.first_seen_at),
          last_seen_at = greatest(u.last_seen_at, excluded.last_seen_at),
          updated_at = now()
@@ -33,9 +39,7 @@ export function profileCtes(guard: string): string {
        select workspace_id, id, traits, times, first_seen, last_seen from json_to_recordset(?::json) as r(${DELTA_COLUMNS})
         where ${guard}
        on conflict (workspace_id, anonymous_id) do update set
-         -- Most messages are tracks, which carry no traits: skip the merge functions for them.
-         traits = case when excluded.traits = '{}' then a.traits else ag_merge_traits(a.traits, a.trait_times, excluded.traits, excluded.trait_times) end,
-         trait_times = case when excluded.trait_times = '{}' then a.trait_times else ag_merge_times(a.trait_times, excluded.trait_times) end,
+         ${mergeTraits('a')},
          first_seen_at = least(a.first_seen_at, excluded.first_seen_at),
          last_seen_at = greatest(a.last_seen_at, excluded.last_seen_at)
      ), changed_accounts as (
@@ -44,8 +48,7 @@ export function profileCtes(guard: string): string {
        insert into accounts as a (workspace_id, group_id, traits, trait_times)
        select workspace_id, id, traits, times from changed_accounts
        on conflict (workspace_id, group_id) do update set
-         traits = ag_merge_traits(a.traits, a.trait_times, excluded.traits, excluded.trait_times),
-         trait_times = ag_merge_times(a.trait_times, excluded.trait_times),
+         ${mergeTraits('a')},
          updated_at = now()
      ), members_up as (
        insert into account_members as m (workspace_id, user_id, group_id, joined_at)

@@ -25,8 +25,9 @@ import { machineLine } from './lib/machine.js';
 import { segmentMessage } from './lib/segment-messages.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-/** BENCH_ONLY=noop,gateway,commit,pg runs a subset (for profiling sessions). */
+/** BENCH_ONLY=noop,gateway,commit,pg runs a subset (for profiling sessions); gateway-single, gateway-batch, gateway-fixed one gateway phase. */
 const ONLY = new Set((process.env.BENCH_ONLY ?? 'noop,gateway,commit,pg').split(','));
+const phase = (name: string) => ONLY.has('gateway') || ONLY.has(`gateway-${name}`);
 const BATCH_SIZE = 100;
 const FIXED_RATE = 2_000;
 const ADMIN_TOKEN = 'bench-admin-token-0123456789';
@@ -319,19 +320,30 @@ async function gatewayLoad(databaseUrl: string, load: boolean) {
     const res = await fetch(`${gw.url}/api/workspaces`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` }, body: JSON.stringify({ name: 'bench' }) });
     const { ingestKey } = (await res.json()) as { ingestKey: string };
     if (!load) return;
+    const figure = async <T,>(name: string, fn: () => Promise<T>) => (phase(name) ? fn() : undefined);
     await singleLoad(gw.url, ingestKey, { seconds: 3, connections: 32 }); // warm-up: JIT, pool, prepared statements
-    let meter = await cpuMeter(gw.child.pid!, databaseUrl);
-    const single = record('gateway: POST /v1/segment, single event', await singleLoad(gw.url, ingestKey, { seconds: SECONDS, connections: 32 }), 1);
-    console.log(`    ${await meter()}`);
+    const single = await figure('single', async () => {
+      const meter = await cpuMeter(gw.child.pid!, databaseUrl);
+      const f = record('gateway: POST /v1/segment, single event', await singleLoad(gw.url, ingestKey, { seconds: SECONDS, connections: 32 }), 1);
+      console.log(`    ${await meter()}`);
+      return f;
+    });
     const before = await groupCommitStats(gw.url);
-    meter = await cpuMeter(gw.child.pid!, databaseUrl);
-    record(`gateway: POST /v1/batch, ${BATCH_SIZE} events a request`, await batchLoad(gw.url, ingestKey, { seconds: SECONDS, connections: 8 }), BATCH_SIZE);
-    console.log(`    ${await meter()}`);
-    const after = await groupCommitStats(gw.url);
-    const fixed = record(`gateway: fixed ${fmt(FIXED_RATE)} events/s, single events`, await singleLoad(gw.url, ingestKey, { seconds: SECONDS, connections: 32, rate: FIXED_RATE }), 1);
-    console.log(`  group commit: ${fmt(before.perCommit)} messages a commit under single-event load, ${fmt((after.messages - before.messages) / (after.commits - before.commits))} under batches`);
+    await figure('batch', async () => {
+      const meter = await cpuMeter(gw.child.pid!, databaseUrl);
+      record(`gateway: POST /v1/batch, ${BATCH_SIZE} events a request`, await batchLoad(gw.url, ingestKey, { seconds: SECONDS, connections: 8 }), BATCH_SIZE);
+      console.log(`    ${await meter()}`);
+      const after = await groupCommitStats(gw.url);
+      console.log(`  group commit: ${fmt(before.perCommit)} messages a commit under single-event load, ${fmt((after.messages - before.messages) / (after.commits - before.commits))} under batches`);
+    });
+    const fixed = await figure('fixed', async () => {
+      const meter = await cpuMeter(gw.child.pid!, databaseUrl);
+      const f = record(`gateway: fixed ${fmt(FIXED_RATE)} events/s, single events`, await singleLoad(gw.url, ingestKey, { seconds: SECONDS, connections: 32, rate: FIXED_RATE }), 1);
+      console.log(`    ${await meter()}`);
+      return f;
+    });
     const noopSingle = figures.find((f) => f.name === 'no-op: single event');
-    if (noopSingle) console.log(`  ratios: single / no-op = ${(single.eventsPerSec / noopSingle.eventsPerSec).toFixed(2)}; fixed rate achieved ${fmt(fixed.eventsPerSec)} events/s`);
+    if (noopSingle && single) console.log(`  ratios: single / no-op = ${(single.eventsPerSec / noopSingle.eventsPerSec).toFixed(2)}${fixed ? `; fixed rate achieved ${fmt(fixed.eventsPerSec)} events/s` : ''}`);
   } finally {
     await stopChild(gw.child);
   }
@@ -359,7 +371,7 @@ async function main() {
   console.log(`PostgreSQL ${pgVersion} at ${new URL(SERVER_URL).host} (synchronous_commit on, fsync on)\n`);
   try {
     if (ONLY.has('noop')) await frameworkFloor();
-    await gatewayLoad(databaseUrl, ONLY.has('gateway'));
+    await gatewayLoad(databaseUrl, ['single', 'batch', 'fixed'].some(phase));
     const db = new pg.Client({ connectionString: databaseUrl });
     await db.connect();
     const { rows: [{ id: workspaceId }] } = await db.query('select id from workspaces limit 1');

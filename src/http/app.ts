@@ -1,9 +1,11 @@
-import express from 'express';
+import express, { type Express } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppContext } from './context.js';
 import { errorHandler } from './error-handler.js';
 import { requireAdmin, loadWorkspaceParam } from './auth.js';
 import { healthRoutes } from './health.js';
 import { ingestRouter } from '../ingest/routes.js';
+import { ingestHotPath } from '../ingest/hot-path.js';
 import { surveyIngestRouter } from '../surveys/routes.js';
 import { workspaceRoutes } from '../workspaces/routes.js';
 import { workspaceScopedRoutes, pageRoutes } from './routes.js';
@@ -13,7 +15,10 @@ import { adminSecurityHeaders } from './security-headers.js';
 import { watchQueues } from './queue-gauges.js';
 import { apiSession } from '../admin/session.js';
 
-export function createApp(ctx: AppContext) {
+/** The gateway's request listener: the ingest hot path first, Express for everything else (`express`). */
+export type GatewayApp = ((req: IncomingMessage, res: ServerResponse) => void) & { express: Express };
+
+export function createApp(ctx: AppContext): GatewayApp {
   const app = express();
   watchQueues(ctx.db);
   app.disable('x-powered-by');
@@ -39,5 +44,10 @@ export function createApp(ctx: AppContext) {
 
   app.use((req, _res, next) => next(new HttpError(404, 'not_found', `No route for ${req.method} ${req.path}`)));
   app.use(errorHandler);
-  return app;
+
+  const hot = ingestHotPath(ctx);
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
+    if (!hot(req, res)) app(req, res);
+  };
+  return Object.assign(listener, { express: app });
 }

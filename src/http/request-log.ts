@@ -1,5 +1,6 @@
 import type { Request, Response, NextFunction } from 'express';
 import crypto from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { logger } from '../lib/logger.js';
 
 declare module 'express-serve-static-core' {
@@ -17,28 +18,40 @@ const GOOD_ID = /^[\w.:-]{1,128}$/;
  */
 const HOT_PATH = /^\/v1\/|\/(check|eligibility)(\/|$)/;
 
+/**
+ * Starts the request's log line: reads or makes its id, echoes it back, logs when the answer is finished.
+ * Works on plain node:http objects too (the ingest hot path runs before Express).
+ */
+export function trackRequest(req: IncomingMessage & { requestId?: string; workspaceId?: string; originalUrl?: string }, res: ServerResponse): string {
+  const given = req.headers['x-request-id'];
+  const requestId = typeof given === 'string' && GOOD_ID.test(given) ? given : crypto.randomUUID();
+  req.requestId = requestId;
+  res.setHeader('x-request-id', requestId);
+  const started = process.hrtime.bigint();
+  res.on('finish', () => {
+    const status = res.statusCode;
+    const path = (req.originalUrl ?? req.url ?? '').split('?')[0];
+    // Successful hot-path requests log at debug: skip building the entry when debug is off.
+    if (status < 400 && HOT_PATH.test(path) && !logger.isLevelEnabled('debug')) return;
+    const entry = {
+      requestId,
+      method: req.method,
+      path,
+      status,
+      durationMs: Math.round(Number(process.hrtime.bigint() - started) / 1e4) / 100,
+      ...(req.workspaceId ? { workspaceId: req.workspaceId } : {}),
+    };
+    if (status >= 500) logger.error(entry, 'request');
+    else if (status >= 400) logger.warn(entry, 'request');
+    else if (HOT_PATH.test(path)) logger.debug(entry, 'request');
+    else logger.info(entry, 'request');
+  });
+  return requestId;
+}
+
 export function requestLog() {
   return (req: Request, res: Response, next: NextFunction) => {
-    const given = req.headers['x-request-id'];
-    const requestId = typeof given === 'string' && GOOD_ID.test(given) ? given : crypto.randomUUID();
-    req.requestId = requestId;
-    res.setHeader('x-request-id', requestId);
-    const started = process.hrtime.bigint();
-    res.on('finish', () => {
-      const status = res.statusCode;
-      const entry = {
-        requestId,
-        method: req.method,
-        path: req.originalUrl.split('?')[0],
-        status,
-        durationMs: Math.round(Number(process.hrtime.bigint() - started) / 1e4) / 100,
-        ...(req.workspaceId ? { workspaceId: req.workspaceId } : {}),
-      };
-      if (status >= 500) logger.error(entry, 'request');
-      else if (status >= 400) logger.warn(entry, 'request');
-      else if (HOT_PATH.test(entry.path)) logger.debug(entry, 'request');
-      else logger.info(entry, 'request');
-    });
+    trackRequest(req, res);
     next();
   };
 }

@@ -6,12 +6,8 @@ import { safeEqual } from '../lib/crypto.js';
 import { readJson } from './body.js';
 import { requireIngestKey } from './auth.js';
 import { rateLimit } from './rate-limit.js';
-import { BatchBody } from './schema.js';
 import { ingestBatch, ingestOne, MESSAGE_LIMIT, BATCH_LIMIT } from './ingest.js';
 
-const SPEC_PATHS = ['identify', 'track', 'group', 'page', 'screen', 'alias'] as const;
-/** analytics.js (Analytics 2.0) posts to /v1/<first letter of the type>, and to /v1/b in batching mode. */
-const SHORT_PATHS = { i: 'identify', t: 'track', g: 'group', p: 'page', s: 'screen', a: 'alias' } as const;
 
 /**
  * Browsers running analytics.js post from the customer's own origin. The ingest key only writes, like
@@ -26,7 +22,6 @@ function cors(req: Request, res: Response, next: NextFunction) {
   res.status(204).end();
 }
 
-const one = () => 1;
 const many = (req: Request) => {
   const b = req.body as { batch?: unknown[] } | unknown[];
   return Array.isArray(b) ? b.length : Array.isArray(b?.batch) ? b.batch.length : 1;
@@ -47,37 +42,14 @@ function verifySegmentSignature(ctx: AppContext) {
   };
 }
 
+/**
+ * The ingest routes Express serves: CORS preflights for /v1 and Segment's Webhooks destination. The tracking-API
+ * POSTs (/v1/segment, /v1/track, /v1/batch…) are served by the hot path (hot-path.ts) before Express.
+ */
 export function ingestRouter(ctx: AppContext) {
   const router = express.Router();
   router.use('/v1', cors);
-  const single = [readJson(MESSAGE_LIMIT), requireIngestKey(ctx), rateLimit(ctx, one)];
   const batch = [readJson(BATCH_LIMIT), requireIngestKey(ctx), rateLimit(ctx, many)];
-
-  router.post('/v1/segment', ...single, async (req, res) => {
-    res.json(await ingestOne(ctx, req.workspaceId, req.body));
-  });
-
-  for (const type of SPEC_PATHS) {
-    router.post(`/v1/${type}`, ...single, async (req, res) => {
-      res.json(await ingestOne(ctx, req.workspaceId, req.body, type));
-    });
-  }
-
-  for (const [short, type] of Object.entries(SHORT_PATHS)) {
-    router.post(`/v1/${short}`, ...single, async (req, res) => {
-      res.json(await ingestOne(ctx, req.workspaceId, req.body, type));
-    });
-  }
-
-  const batchHandler = async (req: Request, res: Response) => {
-    const parsed = BatchBody.safeParse(req.body);
-    if (!parsed.success) throw new HttpError(400, 'invalid', 'A batch is {"batch": [messages]} with at most 10,000 messages', parsed.error.issues);
-    const { batch: messages, context, integrations, sentAt } = parsed.data;
-    res.json(await ingestBatch(ctx, req.workspaceId, messages, { context, integrations, sentAt }));
-  };
-  router.post('/v1/batch', ...batch, batchHandler);
-  router.post('/v1/import', ...batch, batchHandler);
-  router.post('/v1/b', ...batch, batchHandler);
 
   router.post('/v1/webhooks/segment', ...batch, verifySegmentSignature(ctx), async (req, res) => {
     if (Array.isArray(req.body)) res.json(await ingestBatch(ctx, req.workspaceId, req.body));

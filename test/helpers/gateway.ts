@@ -1,7 +1,6 @@
 import { afterAll, beforeAll } from 'vitest';
 import request from 'supertest';
-import type { Express } from 'express';
-import { createApp } from '../../src/http/app.js';
+import { createApp, type GatewayApp } from '../../src/http/app.js';
 import type { AppContext } from '../../src/http/context.js';
 import { GroupCommitWriter } from '../../src/ingest/writer.js';
 import { SecretBox } from '../../src/lib/crypto.js';
@@ -13,7 +12,7 @@ export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
 export interface TestGateway {
   ctx: AppContext;
-  app: Express;
+  app: GatewayApp;
   database: TestDatabase;
   clock: FakeClock;
   /** supertest against the app with the admin token already set. */

@@ -73,6 +73,28 @@ describe('single-message paths', () => {
   });
 });
 
+describe('the hot path (served before Express)', () => {
+  it('routes like Express did: any letter case, an optional trailing slash, a query string', async () => {
+    await post('/v1/Track/', aTrack({ userId: 'hot-1', messageId: 'hot-case' })).expect(200, { success: true });
+    await post('/v1/segment?source=web', aTrack({ userId: 'hot-1', messageId: 'hot-query' })).expect(200, { success: true });
+    const ids = (await events()).filter((r) => r.user_id === 'hot-1').map((r) => r.message_id);
+    expect(ids).toEqual(['hot-case', 'hot-query']);
+  });
+
+  it('answers with JSON, a request id and the CORS header; other methods go on to Express', async () => {
+    const res = await post('/v1/batch', { batch: [aTrack({ userId: 'hot-2' })] })
+      .set('x-request-id', 'req-hot-1')
+      .expect(200);
+    expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(res.headers['x-request-id']).toBe('req-hot-1');
+    expect(res.headers['access-control-allow-origin']).toBe('*');
+    expect(res.body).toEqual({ success: true, accepted: 1, duplicates: 0, rejected: [] });
+    const get = await gw.http.get('/v1/segment').expect(404);
+    expect(get.body.code).toBe('not_found');
+    await gw.http.options('/v1/track').expect(204);
+  });
+});
+
 describe('400: a clear answer naming the field', () => {
   const cases: [string, string, Record<string, unknown>, string][] = [
     ['missing ids', '/v1/identify', { traits: { a: 1 } }, 'userId'],

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
-import type { Express } from 'express';
+import type { GatewayApp } from '../../src/http/app.js';
+import { HOT_INGEST_PATHS } from '../../src/ingest/hot-path.js';
 import type { Knex } from 'knex';
 
 export interface RouteInfo { method: string; path: string }
@@ -16,11 +17,11 @@ function joinPath(prefix: string, p: unknown): string[] {
 }
 
 /**
- * Every route the Express app answers, found by walking its router stacks (so routes added by other areas
- * are covered as soon as they are mounted). Paths keep their `:params`.
+ * Every route the gateway answers: the ingest hot path's POSTs, and Express's routes found by walking its router
+ * stacks (so routes added by other areas are covered as soon as they are mounted). Paths keep their `:params`.
  */
-export function listRoutes(app: Express): RouteInfo[] {
-  const out: RouteInfo[] = [];
+export function listRoutes(app: GatewayApp): RouteInfo[] {
+  const out: RouteInfo[] = HOT_INGEST_PATHS.map((path) => ({ method: 'post', path }));
   const walk = (stack: LayerLike[], prefix: string) => {
     for (const layer of stack) {
       if (layer.route) {
@@ -32,7 +33,7 @@ export function listRoutes(app: Express): RouteInfo[] {
       }
     }
   };
-  const router = (app as unknown as { router: { stack: LayerLike[] } }).router;
+  const router = (app.express as unknown as { router: { stack: LayerLike[] } }).router;
   walk(router.stack, '');
   const seen = new Set<string>();
   return out.filter((r) => {

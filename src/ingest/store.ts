@@ -2,7 +2,7 @@ import type { Db } from '../db/types.js';
 import { prepared } from '../db/prepared.js';
 import type { IngestMessage } from './normalize.js';
 import type { ProfileChanges } from '../profiles/aggregate.js';
-import { ACCOUNT_MEMBERS, profileCteParams, profileCtes, type MemberRow } from '../profiles/store.js';
+import { profileCteParams, profileCtes, profileDirtyCtes, profileDirtyParams } from '../profiles/store.js';
 
 /** anonymousId → userId for anonymous ids already linked to a user, so later anonymous-only messages land on the user. */
 export async function resolveAnonymousIds(db: Db, messages: IngestMessage[]): Promise<void> {
@@ -74,22 +74,28 @@ export async function insertEvents(db: Db, messages: IngestMessage[]): Promise<S
   return new Set((rows as { i: number }[]).map((r) => r.i));
 }
 
+/** SQLSTATE raised by ag_assert_fresh: a strict commit found messages that were already stored, and did nothing. */
+export const REPLAY_IN_BATCH = 'AGRPL';
+
 /**
  * The commit's main statement: the events insert and, when every message turns out to be new (the common case),
- * the profile upserts computed from them, in one round trip. When some were already stored the profile part does
- * nothing and `allFresh` is false: the caller then applies the fresh messages' changes itself, in the same
- * transaction. `messages` must not repeat a messageId (the writer keeps the first).
+ * the profile upserts and dirty marks computed from them, in one round trip. When some were already stored the
+ * profile part does nothing and `allFresh` is false: the caller then applies the fresh messages' changes itself,
+ * in the same transaction. `strict` makes that case an error instead (REPLAY_IN_BATCH, nothing written), so the
+ * statement can run alone in autocommit and still never store events without their profile changes.
+ * `messages` must not repeat a messageId (the writer keeps the first).
  */
-export async function insertEventsWithProfiles(db: Db, messages: IngestMessage[], changes: ProfileChanges): Promise<{ fresh: Set<number>; allFresh: boolean; accountMembers: MemberRow[] }> {
+export async function insertEventsWithProfiles(db: Db, messages: IngestMessage[], changes: ProfileChanges, strict: boolean): Promise<{ fresh: Set<number>; allFresh: boolean }> {
+  const guard = '(select all_fresh from batch)';
   const { rows } = await db.raw(
     `with ${EVENT_CTES}, batch as (
        select count(*) = ? as all_fresh from fresh
-     ), ${profileCtes('(select all_fresh from batch)')}
+     ), ${profileCtes(guard)}, ${profileDirtyCtes(guard)}
      select (select coalesce(json_agg(i), '[]'::json) from fresh) as fresh,
-            (select all_fresh from batch) as all_fresh,
-            (select coalesce(json_agg(am), '[]'::json) from (${ACCOUNT_MEMBERS}) am) as account_members`,
-    [eventRows(messages), messages.length, ...profileCteParams(changes)],
+            ${guard} as all_fresh,
+            ag_assert_fresh(${guard} or not ?::boolean) as checked`,
+    [eventRows(messages), messages.length, ...profileCteParams(changes), ...profileDirtyParams(changes), strict],
   ).options(prepared('ag_insert_events_profiles'));
-  const r = rows[0] as { fresh: number[]; all_fresh: boolean; account_members: MemberRow[] };
-  return { fresh: new Set(r.fresh), allFresh: r.all_fresh, accountMembers: r.account_members };
+  const r = rows[0] as { fresh: number[]; all_fresh: boolean };
+  return { fresh: new Set(r.fresh), allFresh: r.all_fresh };
 }

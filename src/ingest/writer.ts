@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
 import type { IngestMessage } from './normalize.js';
-import { insertEventsWithProfiles, resolveAnonymousIds } from './store.js';
+import { insertEventsWithProfiles, resolveAnonymousIds, REPLAY_IN_BATCH } from './store.js';
 import { aggregateProfileChanges, type ProfileChanges } from '../profiles/aggregate.js';
-import { finishProfileChanges, upsertProfiles } from '../profiles/store.js';
+import { finishProfileChanges, linkIdentities, upsertProfiles } from '../profiles/store.js';
 import { isConnectionError } from '../db/knex.js';
 import { metrics } from '../http/metrics.js';
 
@@ -32,9 +32,10 @@ function changesOf(messages: IngestMessage[]): ProfileChanges {
 }
 
 /**
- * Stores a batch of messages in one transaction: events, profiles, counters and dirty marks. Usually three
- * statements between BEGIN and COMMIT (events + profiles, identity links when new, dirty marks), plus the
- * anonymous-id lookup when a message has no userId, plus one when some messages were already stored.
+ * Stores a batch of messages atomically: events, profiles, counters and dirty marks. Usually that is one statement
+ * in autocommit, one round trip (round trips dominate a small commit's cost). A transaction of several statements
+ * is used when the batch links an anonymous visitor to a user for the first time, or when some messages were
+ * already stored (a replay); add one lookup first when a message has no userId.
  */
 export async function storeMessages(db: Knex, messages: IngestMessage[]): Promise<WriteOutcome[]> {
   // A messageId repeated inside the batch: the first one counts, the others are duplicates.
@@ -44,25 +45,37 @@ export async function storeMessages(db: Knex, messages: IngestMessage[]): Promis
     const key = `${m.workspaceId}\u0001${m.messageId}`;
     if (!seen.has(key)) { seen.add(key); firsts.push(i); }
   });
-  let links: ProfileChanges['links'] = [];
-  const accepted = await db.transaction(async (trx) => {
-    await resolveAnonymousIds(trx, messages);
-    const unique = firsts.length === messages.length ? messages : firsts.map((i) => messages[i]);
-    let changes = changesOf(unique);
-    const written = await insertEventsWithProfiles(trx, unique, changes);
-    let accountMembers = written.accountMembers;
-    if (!written.allFresh) {
+  await resolveAnonymousIds(db, messages);
+  const unique = firsts.length === messages.length ? messages : firsts.map((i) => messages[i]);
+  let changes = changesOf(unique);
+  let fresh = changes.links.length ? null : await storeAllFresh(db, unique, changes);
+  if (!fresh) {
+    fresh = await db.transaction(async (trx) => {
+      const written = await insertEventsWithProfiles(trx, unique, changes, false);
+      if (written.allFresh) {
+        await linkIdentities(trx, changes.links);
+        return written.fresh;
+      }
       // Some were replays: the profile part did nothing; apply the new messages' changes alone.
       changes = changesOf(unique.filter((_, j) => written.fresh.has(j)));
-      accountMembers = await upsertProfiles(trx, changes);
-    }
-    await finishProfileChanges(trx, changes, accountMembers);
-    links = changes.links;
-    return new Set(firsts.filter((_, j) => written.fresh.has(j)));
-  });
-  if (linked.size + links.length > LINKED_MAX) linked.clear();
-  for (const l of links) linked.add(`${l.workspace_id}\u0001${l.anonymous_id}`);
+      await finishProfileChanges(trx, changes, await upsertProfiles(trx, changes));
+      return written.fresh;
+    });
+  }
+  if (linked.size + changes.links.length > LINKED_MAX) linked.clear();
+  for (const l of changes.links) linked.add(`${l.workspace_id}\u0001${l.anonymous_id}`);
+  const accepted = new Set(firsts.filter((_, j) => fresh.has(j)));
   return messages.map((_, i): WriteOutcome => (accepted.has(i) ? 'accepted' : 'duplicate'));
+}
+
+/** The one-statement commit; null when some messages were already stored (then nothing was written). */
+async function storeAllFresh(db: Knex, messages: IngestMessage[], changes: ProfileChanges): Promise<Set<number> | null> {
+  try {
+    return (await insertEventsWithProfiles(db, messages, changes, true)).fresh;
+  } catch (err) {
+    if ((err as { code?: string }).code === REPLAY_IN_BATCH) return null;
+    throw err;
+  }
 }
 
 const DEADLOCK = '40P01';

@@ -1,7 +1,7 @@
 import type { Db } from '../db/types.js';
 import { prepared } from '../db/prepared.js';
 import type { ProfileChanges, ProfileDelta } from './aggregate.js';
-import { markDirty } from '../segments/dirty.js';
+import { markDirty, upsertDirty } from '../segments/dirty.js';
 
 const json = (rows: unknown[]) => JSON.stringify(rows);
 const DELTA_COLUMNS = `id text, traits jsonb, times jsonb, first_seen timestamptz, last_seen timestamptz, workspace_id uuid`;
@@ -73,6 +73,29 @@ export function profileCteParams(changes: ProfileChanges): string[] {
 export const ACCOUNT_MEMBERS = `select m.workspace_id, m.user_id
        from changed_accounts r join account_members m on m.workspace_id = r.workspace_id and m.group_id = r.id`;
 
+/**
+ * After `profileCtes`: the dirty marks for the segment engine (the changes' own, and 'account' for the members of
+ * changed accounts), in the same statement, when `guard` holds. Parameter: `json(changes.dirty)`.
+ */
+export function profileDirtyCtes(guard: string): string {
+  return `dirty_in as (
+       select workspace_id, user_id, array_agg(distinct input) as inputs from (
+         select r.workspace_id, r.user_id, i.input
+           from json_to_recordset(?::json) as r(workspace_id uuid, user_id text, inputs json)
+           cross join lateral json_array_elements_text(r.inputs) as i(input)
+         union all
+         select workspace_id, user_id, 'account' from (${ACCOUNT_MEMBERS}) am
+       ) s
+        where ${guard}
+        group by workspace_id, user_id
+        order by workspace_id, user_id
+     ), dirty_up as (
+       ${upsertDirty('dirty_in')}
+     )`;
+}
+
+export const profileDirtyParams = (changes: ProfileChanges) => [json(changes.dirty)];
+
 /** The profile upserts alone, in one statement. Returns the members of changed accounts. */
 export async function upsertProfiles(db: Db, changes: ProfileChanges): Promise<MemberRow[]> {
   const { users, anonymous, accounts, memberships, counts } = changes;
@@ -84,12 +107,12 @@ export async function upsertProfiles(db: Db, changes: ProfileChanges): Promise<M
 
 /**
  * Links anonymous visitors to users. The first time an anonymousId meets a userId, the visitor's traits,
- * first-seen time and events move to the user (events keep their anonymousId; their counters are added).
- * Returns the users that gained data this way.
+ * first-seen time and events move to the user (events keep their anonymousId; their counters are added), and
+ * the users that gained data this way are marked dirty for every segment ('*').
  */
-async function linkIdentities(db: Db, links: ProfileChanges['links']): Promise<{ workspace_id: string; user_id: string }[]> {
-  if (!links.length) return [];
-  const { rows } = await db.raw(
+export async function linkIdentities(db: Db, links: ProfileChanges['links']): Promise<void> {
+  if (!links.length) return;
+  await db.raw(
     `with pairs as (
        select * from json_to_recordset(?::json) as p(workspace_id uuid, anonymous_id text, user_id text, at timestamptz)
      ), ensure as (
@@ -120,11 +143,14 @@ async function linkIdentities(db: Db, links: ProfileChanges['links']): Promise<{
          from moved where type = 'track' and event is not null
         group by 1, 2, 3, 4
        on conflict (workspace_id, user_id, event, day) do update set count = c.count + excluded.count
+     ), merged_users as (
+       select workspace_id, user_id, array['*'] as inputs from linked group by workspace_id, user_id order by workspace_id, user_id
+     ), merged_dirty as (
+       ${upsertDirty('merged_users')}
      )
-     select distinct workspace_id, user_id from linked`,
+     select 1`,
     [json(links)],
   ).options(prepared('ag_link_identities'));
-  return rows;
 }
 
 /**
@@ -132,12 +158,8 @@ async function linkIdentities(db: Db, links: ProfileChanges['links']): Promise<{
  * data merges into it), then the dirty marks for the segment engine.
  */
 export async function finishProfileChanges(db: Db, changes: ProfileChanges, accountMembers: MemberRow[]): Promise<void> {
-  const merged = await linkIdentities(db, changes.links);
-  await markDirty(db, [
-    ...changes.dirty,
-    ...merged.map((r) => ({ ...r, inputs: ['*'] })),
-    ...accountMembers.map((r) => ({ ...r, inputs: ['account'] })),
-  ]);
+  await linkIdentities(db, changes.links);
+  await markDirty(db, [...changes.dirty, ...accountMembers.map((r) => ({ ...r, inputs: ['account'] }))]);
 }
 
 /** Applies one batch's profile changes set-based: at most three statements whatever the batch size. */

@@ -5,7 +5,11 @@ const Id = z.union([z.string().max(255), z.number().finite()]).transform(String)
 const Instant = z.union([z.string(), z.number()]).refine((v) => !Number.isNaN(new Date(v).getTime()), {
   message: 'must be an ISO-8601 date',
 }).transform((v) => new Date(v));
-const Obj = z.record(z.string(), z.unknown());
+/**
+ * A JSON object, checked without copying it: z.record would validate and rebuild every key of context and
+ * properties on every message (a third of the parse time of a typical analytics.js message).
+ */
+const Obj = z.custom<Record<string, unknown>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), { message: 'must be a JSON object' });
 
 export const SegmentMessage = z.looseObject({
   type: z.string().min(1).max(50),

@@ -46,9 +46,9 @@ class DeltaMap {
   }
   rows(): ProfileDelta[] {
     // Sorted so concurrent transactions lock rows in the same order (no deadlocks between group commits).
-    return [...this.map.values()]
-      .sort((a, b) => (a.workspace_id + a.id < b.workspace_id + b.id ? -1 : 1))
-      .map((d) => ({ workspace_id: d.workspace_id, id: d.id, traits: d.traits, times: d.times, first_seen: new Date(d.min).toISOString(), last_seen: new Date(d.max).toISOString() }));
+    return [...this.map.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([, d]) => ({ workspace_id: d.workspace_id, id: d.id, traits: d.traits, times: d.times, first_seen: new Date(d.min).toISOString(), last_seen: new Date(d.max).toISOString() }));
   }
 }
 
@@ -70,17 +70,18 @@ export function aggregateProfileChanges(messages: IngestMessage[]): ProfileChang
 
   for (const m of messages) {
     const at = m.timestamp.getTime();
+    const iso = m.timestamp.toISOString();
     const ws = m.workspaceId;
     const identifyTraits = m.type === 'identify' ? m.traits : null;
     if (m.userId) {
       users.add(ws, m.userId, at, identifyTraits);
       touch(ws, m.userId, ...Object.keys(identifyTraits ?? {}).map((k) => `trait:${k}`));
-      if (m.anonymousId) links.set(`${ws}\u0001${m.anonymousId}`, { workspace_id: ws, anonymous_id: m.anonymousId, user_id: m.userId, at: m.timestamp.toISOString() });
+      if (m.anonymousId) links.set(`${ws}\u0001${m.anonymousId}`, { workspace_id: ws, anonymous_id: m.anonymousId, user_id: m.userId, at: iso });
     } else if (m.anonymousId) {
       anonymous.add(ws, m.anonymousId, at, identifyTraits);
     }
     if (m.type === 'track' && m.userId && m.event) {
-      const day = m.timestamp.toISOString().slice(0, 10);
+      const day = iso.slice(0, 10);
       const key = `${ws}\u0001${m.userId}\u0001${m.event}\u0001${day}`;
       const row = counts.get(key);
       if (row) row.count += 1;
@@ -92,14 +93,16 @@ export function aggregateProfileChanges(messages: IngestMessage[]): ProfileChang
       if (m.userId) {
         const key = `${ws}\u0001${m.userId}\u0001${m.groupId}`;
         const prev = memberships.get(key);
-        if (!prev || prev.joined_at > m.timestamp.toISOString()) {
-          memberships.set(key, { workspace_id: ws, user_id: m.userId, group_id: m.groupId, joined_at: m.timestamp.toISOString() });
+        if (!prev || prev.joined_at > iso) {
+          memberships.set(key, { workspace_id: ws, user_id: m.userId, group_id: m.groupId, joined_at: iso });
         }
         touch(ws, m.userId, 'account');
       }
     }
   }
-  const byKey = <T>(rows: Iterable<T>, key: (r: T) => string) => [...rows].sort((a, b) => (key(a) < key(b) ? -1 : 1));
+  // Sorted (by keys computed once) so concurrent commits lock rows in the same order.
+  const byKey = <T>(rows: Iterable<T>, key: (r: T) => string) =>
+    [...rows].map((r) => ({ r, k: key(r) })).sort((a, b) => (a.k < b.k ? -1 : 1)).map((x) => x.r);
   return {
     users: users.rows(),
     anonymous: anonymous.rows(),

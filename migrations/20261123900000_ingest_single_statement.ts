@@ -1,17 +1,17 @@
 import type { Knex } from 'knex';
 
 // The ingest commit as one statement in autocommit when it can be (see src/ingest/writer.ts): the statement asks
-// ag_assert_fresh to abort it when some of its messages were already stored, so the writer can redo that rare
-// batch in a transaction of several statements instead.
+// ag_require to abort it when the batch needs more (some messages were already stored, or a visitor's own data
+// must move to its user), so the writer can redo that rare batch in a transaction of several statements instead.
 //
 // events loses its foreign key to workspaces: the per-row check cost about a third of the insert (EXPLAIN ANALYZE
 // in docs/ingest.md), events are only written for the authenticated workspace, and workspaces are never deleted.
 export async function up(knex: Knex): Promise<void> {
   await knex.raw(`
-    create function ag_assert_fresh(ok boolean) returns boolean language plpgsql as $$
+    create function ag_require(ok boolean) returns boolean language plpgsql as $$
     begin
       if not ok then
-        raise exception 'some messages of this batch were already stored' using errcode = 'AGRPL';
+        raise exception 'this batch needs the multi-statement commit' using errcode = 'AGTXN';
       end if;
       return true;
     end $$;
@@ -22,6 +22,6 @@ export async function up(knex: Knex): Promise<void> {
 export async function down(knex: Knex): Promise<void> {
   await knex.raw(`
     alter table events add constraint events_workspace_id_fkey foreign key (workspace_id) references workspaces (id) on delete cascade;
-    drop function ag_assert_fresh(boolean);
+    drop function ag_require(boolean);
   `);
 }

@@ -2,7 +2,7 @@ import type { Db } from '../db/types.js';
 import { prepared } from '../db/prepared.js';
 import type { IngestMessage } from './normalize.js';
 import type { ProfileChanges } from '../profiles/aggregate.js';
-import { profileCteParams, profileCtes, profileDirtyCtes, profileDirtyParams } from '../profiles/store.js';
+import { newVisitorLinkCtes, newVisitorLinkParams, profileCteParams, profileCtes, profileDirtyCtes, profileDirtyParams } from '../profiles/store.js';
 
 /** anonymousId → userId for anonymous ids already linked to a user, so later anonymous-only messages land on the user. */
 export async function resolveAnonymousIds(db: Db, messages: IngestMessage[]): Promise<void> {
@@ -78,15 +78,20 @@ export async function insertEvents(db: Db, messages: IngestMessage[]): Promise<S
   return new Set((rows as { i: number }[]).map((r) => r.i));
 }
 
-/** SQLSTATE raised by ag_assert_fresh: a strict commit found messages that were already stored, and did nothing. */
-export const REPLAY_IN_BATCH = 'AGRPL';
+/**
+ * SQLSTATE raised by ag_require(false): a strict commit found that the batch needs the multi-statement commit
+ * (some messages were already stored, or a visitor with data of its own meets its user), and wrote nothing.
+ */
+export const NEEDS_TRANSACTION = 'AGTXN';
 
 /**
  * The commit's main statement: the events insert and, when every message turns out to be new (the common case),
- * the profile upserts and dirty marks computed from them, in one round trip. When some were already stored the
- * profile part does nothing and `allFresh` is false: the caller then applies the fresh messages' changes itself,
- * in the same transaction. `strict` makes that case an error instead (REPLAY_IN_BATCH, nothing written), so the
- * statement can run alone in autocommit and still never store events without their profile changes.
+ * the profile upserts, new visitors' links and dirty marks computed from them, in one round trip. When some were
+ * already stored the profile part does nothing and `allFresh` is false: the caller then applies the fresh
+ * messages' changes itself, in the same transaction, and links visitors that have data of their own to move.
+ * `strict` makes either case an error instead (NEEDS_TRANSACTION, nothing written), so the statement can run
+ * alone in autocommit and still never store events without their profile changes. Not strict, it leaves every
+ * link to `linkIdentities`.
  * `messages` must not repeat a messageId (the writer keeps the first).
  */
 export async function insertEventsWithProfiles(db: Db, messages: IngestMessage[], changes: ProfileChanges, strict: boolean): Promise<{ fresh: Set<number>; allFresh: boolean }> {
@@ -94,11 +99,11 @@ export async function insertEventsWithProfiles(db: Db, messages: IngestMessage[]
   const { rows } = await db.raw(
     `with ${EVENT_CTES}, batch as (
        select count(*) = ? as all_fresh from fresh
-     ), ${profileCtes(guard)}, ${profileDirtyCtes(guard)}
+     ), ${profileCtes(guard)}, ${profileDirtyCtes(guard)}, ${newVisitorLinkCtes(guard)}
      select (select coalesce(json_agg(i), '[]'::json) from fresh) as fresh,
             ${guard} as all_fresh,
-            ag_assert_fresh(${guard} or not ?::boolean) as checked`,
-    [eventRows(messages), messages.length, ...profileCteParams(changes), ...profileDirtyParams(changes), strict],
+            ag_require((${guard} and (select ok from links_simple)) or not ?::boolean) as checked`,
+    [eventRows(messages), messages.length, ...profileCteParams(changes), ...profileDirtyParams(changes), ...newVisitorLinkParams(strict ? changes.links : []), strict],
   ).options(prepared('ag_insert_events_profiles'));
   const r = rows[0] as { fresh: number[]; all_fresh: boolean };
   return { fresh: new Set(r.fresh), allFresh: r.all_fresh };

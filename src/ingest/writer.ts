@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { IngestMessage } from './normalize.js';
-import { insertEventsWithProfiles, resolveAnonymousIds, REPLAY_IN_BATCH } from './store.js';
+import { insertEventsWithProfiles, resolveAnonymousIds, NEEDS_TRANSACTION } from './store.js';
 import { aggregateProfileChanges, type ProfileChanges } from '../profiles/aggregate.js';
 import { finishProfileChanges, linkIdentities, upsertProfiles } from '../profiles/store.js';
 import { isConnectionError } from '../db/knex.js';
@@ -32,10 +32,10 @@ function changesOf(messages: IngestMessage[]): ProfileChanges {
 }
 
 /**
- * Stores a batch of messages atomically: events, profiles, counters and dirty marks. Usually that is one statement
- * in autocommit, one round trip (round trips dominate a small commit's cost). A transaction of several statements
- * is used when the batch links an anonymous visitor to a user for the first time, or when some messages were
- * already stored (a replay); add one lookup first when a message has no userId.
+ * Stores a batch of messages atomically: events, profiles, counters, identity links and dirty marks. Usually that
+ * is one statement in autocommit, one round trip (round trips dominate a small commit's cost). A transaction of
+ * several statements is used when an anonymous visitor that has data of its own meets its user, or when some
+ * messages were already stored (a replay); add one lookup first when a message has no userId.
  */
 export async function storeMessages(db: Knex, messages: IngestMessage[]): Promise<WriteOutcome[]> {
   // A messageId repeated inside the batch: the first one counts, the others are duplicates.
@@ -48,7 +48,10 @@ export async function storeMessages(db: Knex, messages: IngestMessage[]): Promis
   await resolveAnonymousIds(db, messages);
   const unique = firsts.length === messages.length ? messages : firsts.map((i) => messages[i]);
   let changes = changesOf(unique);
-  let fresh = changes.links.length ? null : await storeAllFresh(db, unique, changes);
+  // A visitor both active anonymously and linked in this batch has data of its own to move: the transaction.
+  const visitors = new Set(changes.anonymous.map((a) => `${a.workspace_id}\u0001${a.id}`));
+  const simple = !changes.links.some((l) => visitors.has(`${l.workspace_id}\u0001${l.anonymous_id}`));
+  let fresh = simple ? await storeInOneStatement(db, unique, changes) : null;
   if (!fresh) {
     fresh = await db.transaction(async (trx) => {
       const written = await insertEventsWithProfiles(trx, unique, changes, false);
@@ -68,12 +71,12 @@ export async function storeMessages(db: Knex, messages: IngestMessage[]): Promis
   return messages.map((_, i): WriteOutcome => (accepted.has(i) ? 'accepted' : 'duplicate'));
 }
 
-/** The one-statement commit; null when some messages were already stored (then nothing was written). */
-async function storeAllFresh(db: Knex, messages: IngestMessage[], changes: ProfileChanges): Promise<Set<number> | null> {
+/** The one-statement commit; null when the batch needs the transaction (then nothing was written). */
+async function storeInOneStatement(db: Knex, messages: IngestMessage[], changes: ProfileChanges): Promise<Set<number> | null> {
   try {
     return (await insertEventsWithProfiles(db, messages, changes, true)).fresh;
   } catch (err) {
-    if ((err as { code?: string }).code === REPLAY_IN_BATCH) return null;
+    if ((err as { code?: string }).code === NEEDS_TRANSACTION) return null;
     throw err;
   }
 }

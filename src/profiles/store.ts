@@ -94,6 +94,28 @@ export function profileDirtyCtes(guard: string): string {
      )`;
 }
 
+/**
+ * After `profileCtes`: the identity links the ingest commit can make in its one statement, those of visitors never
+ * seen before (created linked). `links_simple` is false when some visitor already has data of its own to move to
+ * the user: that needs `linkIdentities`, after the user rows exist. Parameter: `newVisitorLinkParams(links)`.
+ */
+export function newVisitorLinkCtes(guard: string): string {
+  return `links_in as (
+       select * from json_to_recordset(?::json) as p(workspace_id uuid, anonymous_id text, user_id text, at timestamptz)
+     ), links_new as (
+       insert into anonymous_profiles (workspace_id, anonymous_id, user_id, first_seen_at, last_seen_at, merged_at)
+       select workspace_id, anonymous_id, user_id, at, at, now() from links_in where ${guard}
+       on conflict do nothing
+       returning 1
+     ), links_simple as (
+       select (select count(*) from links_new)
+              + (select count(*) from links_in l join anonymous_profiles a using (workspace_id, anonymous_id) where a.user_id is not null)
+              = (select count(*) from links_in) as ok
+     )`;
+}
+
+export const newVisitorLinkParams = (links: ProfileChanges['links']) => [json(links)];
+
 export const profileDirtyParams = (changes: ProfileChanges) => [json(changes.dirty)];
 
 /** The profile upserts alone, in one statement. Returns the members of changed accounts. */
@@ -116,8 +138,9 @@ export async function linkIdentities(db: Db, links: ProfileChanges['links']): Pr
     `with pairs as (
        select * from json_to_recordset(?::json) as p(workspace_id uuid, anonymous_id text, user_id text, at timestamptz)
      ), ensure as (
-       insert into anonymous_profiles (workspace_id, anonymous_id, first_seen_at, last_seen_at)
-       select workspace_id, anonymous_id, at, at from pairs
+       -- A visitor first seen with its user is linked from birth ('linked' below cannot see rows made here).
+       insert into anonymous_profiles (workspace_id, anonymous_id, user_id, first_seen_at, last_seen_at, merged_at)
+       select workspace_id, anonymous_id, user_id, at, at, now() from pairs
        on conflict do nothing
      ), linked as (
        update anonymous_profiles a set user_id = p.user_id, merged_at = now()

@@ -125,6 +125,14 @@ describe('identity: anonymous visitor → identified user', () => {
     expect(await countsOf('merged-1')).toHaveLength(2);
   });
 
+  it('links an anonymousId first seen together with a userId, so its later anonymous-only messages land on the user', async () => {
+    await one(aTrack({ userId: 'linked-first', anonymousId: 'anon-new', event: 'Opened App', timestamp: '2026-11-06T10:00:00Z' }));
+    const anon = await gw.database.db('anonymous_profiles').where({ workspace_id: ws.id, anonymous_id: 'anon-new' }).first();
+    expect(anon.user_id).toBe('linked-first');
+    await one(aTrack({ userId: undefined, anonymousId: 'anon-new', event: 'Opened App', timestamp: '2026-11-06T11:00:00Z' }));
+    expect(await countsOf('linked-first')).toEqual([['Opened App', '2026-11-06', 2]]);
+  });
+
   it('merges within one batch: anonymous events, then the identify that links them', async () => {
     await batch(
       aTrack({ userId: undefined, anonymousId: 'anon-b', event: 'Signed Up', timestamp: '2026-11-05T10:00:00Z' }),

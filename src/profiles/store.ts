@@ -71,7 +71,11 @@ export function profileCteParams(changes: ProfileChanges): string[] {
 
 /** After `profileCtes`: the existing members of the accounts whose traits changed (their segments may change too). */
 export const ACCOUNT_MEMBERS = `select m.workspace_id, m.user_id
-       from changed_accounts r join account_members m on m.workspace_id = r.workspace_id and m.group_id = r.id`;
+       from changed_accounts r cross join lateral (
+         -- OFFSET 0 keeps this an index probe per changed account: flattened into a join, the planner (which
+         -- guesses 100 rows for json_to_recordset) hashes every membership of the table instead.
+         select workspace_id, user_id from account_members m where m.workspace_id = r.workspace_id and m.group_id = r.id offset 0
+       ) m`;
 
 /**
  * After `profileCtes`: the dirty marks for the segment engine (the changes' own, and 'account' for the members of
@@ -109,7 +113,12 @@ export function newVisitorLinkCtes(guard: string): string {
        returning 1
      ), links_simple as (
        select (select count(*) from links_new)
-              + (select count(*) from links_in l join anonymous_profiles a using (workspace_id, anonymous_id) where a.user_id is not null)
+              -- LATERAL … LIMIT 1: an index probe per link, never a scan of every visitor (the planner guesses
+              -- 100 rows for json_to_recordset and would otherwise hash the whole table).
+              + (select count(*) from links_in l cross join lateral (
+                   select 1 from anonymous_profiles a
+                    where a.workspace_id = l.workspace_id and a.anonymous_id = l.anonymous_id and a.user_id is not null
+                    limit 1) linked_before)
               = (select count(*) from links_in) as ok
      )`;
 }

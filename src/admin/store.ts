@@ -37,12 +37,15 @@ export interface RecentEventRow {
   received_at: Date;
 }
 
-/** The newest events of a workspace (the "events received" list), optionally only those newer than `afterId`. */
+/**
+ * The newest events of a workspace (the "events received" list), optionally only those newer than `afterId`.
+ * Newest by id (the order they were stored, on the primary key): ingest keeps no index on received_at.
+ */
 export async function recentEvents(db: Db, workspaceId: string, limit: number, afterId?: string): Promise<RecentEventRow[]> {
   const q = db('events')
     .select('id', 'type', 'message_id', 'user_id', 'anonymous_id', 'event', 'group_id', 'timestamp', 'received_at')
     .where({ workspace_id: workspaceId })
-    .orderBy([{ column: 'received_at', order: 'desc' }, { column: 'id', order: 'desc' }])
+    .orderBy('id', 'desc')
     .limit(limit);
   if (afterId) q.andWhere('id', '>', afterId);
   return q;
@@ -77,7 +80,7 @@ export async function nameSuggestions(db: Db, workspaceId: string, limit = 200) 
     db.raw(
       `select k as name, count(*)::int as n from (
          select properties from events where workspace_id = ? and type = 'track' and jsonb_typeof(properties) = 'object'
-         order by received_at desc limit 2000) e,
+         order by id desc limit 2000) e,
          lateral jsonb_object_keys(e.properties) k group by k order by n desc, k limit ?`,
       [workspaceId, limit],
     ),

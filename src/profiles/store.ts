@@ -1,12 +1,11 @@
 import type { Db } from '../db/types.js';
 import { prepared } from '../db/prepared.js';
 import type { ProfileChanges, ProfileDelta } from './aggregate.js';
-import { markDirty, upsertDirty } from '../segments/dirty.js';
+import { markDirty, upsertDirty, type DirtyEntry } from '../segments/dirty.js';
 
 const json = (rows: unknown[]) => JSON.stringify(rows);
 const DELTA_COLUMNS = `id text, traits jsonb, times jsonb, first_seen timestamptz, last_seen timestamptz, workspace_id uuid`;
 
-export interface MemberRow { workspace_id: string; user_id: string }
 
 /**
  * The profile upserts as data-modifying CTEs (users, anonymous visitors, accounts, memberships, day counters) for
@@ -34,6 +33,7 @@ export function profileCtes(guard: string): string {
          first_seen_at = least(u.first_seen_at, excluded.first_seen_at),
          last_seen_at = greatest(u.last_seen_at, excluded.last_seen_at),
          updated_at = now()
+       returning workspace_id, user_id, xmax = 0 as created -- xmax 0: the row was inserted, not updated
      ), anonymous_up as (
        insert into anonymous_profiles as a (workspace_id, anonymous_id, traits, trait_times, first_seen_at, last_seen_at)
        select workspace_id, id, traits, times, first_seen, last_seen from json_to_recordset(?::json) as r(${DELTA_COLUMNS})
@@ -78,8 +78,17 @@ export const ACCOUNT_MEMBERS = `select m.workspace_id, m.user_id
        ) m`;
 
 /**
- * After `profileCtes`: the dirty marks for the segment engine (the changes' own, and 'account' for the members of
- * changed accounts), in the same statement, when `guard` holds. Parameter: `json(changes.dirty)`.
+ * After `profileCtes`: the dirty marks the upserts themselves call for, as (workspace_id, user_id, input): every
+ * segment ('*') for a user created just now, 'account' for the members of accounts whose traits changed.
+ */
+const NEW_MARKS = `select workspace_id, user_id, '*' from users_up where created
+         union all
+         select workspace_id, user_id, 'account' from (${ACCOUNT_MEMBERS}) am`;
+
+/**
+ * After `profileCtes`: the dirty marks for the segment engine (the changes' own, '*' for users created now and
+ * 'account' for the members of changed accounts), in the same statement, when `guard` holds.
+ * Parameter: `json(changes.dirty)`.
  */
 export function profileDirtyCtes(guard: string): string {
   return `dirty_in as (
@@ -88,7 +97,7 @@ export function profileDirtyCtes(guard: string): string {
            from json_to_recordset(?::json) as r(workspace_id uuid, user_id text, inputs json)
            cross join lateral json_array_elements_text(r.inputs) as i(input)
          union all
-         select workspace_id, user_id, 'account' from (${ACCOUNT_MEMBERS}) am
+         ${NEW_MARKS}
        ) s
         where ${guard}
         group by workspace_id, user_id
@@ -127,12 +136,16 @@ export const newVisitorLinkParams = (links: ProfileChanges['links']) => [json(li
 
 export const profileDirtyParams = (changes: ProfileChanges) => [json(changes.dirty)];
 
-/** The profile upserts alone, in one statement. Returns the members of changed accounts. */
-export async function upsertProfiles(db: Db, changes: ProfileChanges): Promise<MemberRow[]> {
+/** The profile upserts alone, in one statement. Returns the dirty marks they call for (see NEW_MARKS). */
+export async function upsertProfiles(db: Db, changes: ProfileChanges): Promise<DirtyEntry[]> {
   const { users, anonymous, accounts, memberships, counts } = changes;
   if (!users.length && !anonymous.length && !accounts.length && !memberships.length && !counts.length) return [];
-  const { rows } = await db.raw(`with ${profileCtes('true')} ${ACCOUNT_MEMBERS}`, profileCteParams(changes))
-    .options(prepared('ag_upsert_profiles'));
+  const { rows } = await db.raw(
+    `with ${profileCtes('true')}
+     select workspace_id, user_id, array_agg(input) as inputs from (${NEW_MARKS}) m (workspace_id, user_id, input)
+      group by workspace_id, user_id`,
+    profileCteParams(changes),
+  ).options(prepared('ag_upsert_profiles'));
   return rows;
 }
 
@@ -189,12 +202,7 @@ export async function linkIdentities(db: Db, links: ProfileChanges['links']): Pr
  * What follows the upserts: identity links (after them, so a user created by this batch exists before a visitor's
  * data merges into it), then the dirty marks for the segment engine.
  */
-export async function finishProfileChanges(db: Db, changes: ProfileChanges, accountMembers: MemberRow[]): Promise<void> {
+export async function finishProfileChanges(db: Db, changes: ProfileChanges, upsertMarks: DirtyEntry[]): Promise<void> {
   await linkIdentities(db, changes.links);
-  await markDirty(db, [...changes.dirty, ...accountMembers.map((r) => ({ ...r, inputs: ['account'] }))]);
-}
-
-/** Applies one batch's profile changes set-based: at most three statements whatever the batch size. */
-export async function applyProfileChanges(db: Db, changes: ProfileChanges): Promise<void> {
-  await finishProfileChanges(db, changes, await upsertProfiles(db, changes));
+  await markDirty(db, [...changes.dirty, ...upsertMarks]);
 }

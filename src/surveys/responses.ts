@@ -34,8 +34,8 @@ export async function recordResponse(ctx: AppContext, workspaceId: string, body:
       answers: checked.answers, completedAt, receivedAt,
     });
     if (!id) return { id: null, duplicate: true } as const;
-    await store.touchUser(trx, workspaceId, body.userId, completedAt, { responded: true });
-    await markDirty(trx, [{ workspace_id: workspaceId, user_id: body.userId, inputs: [`survey:${survey.id}`, `interaction:${survey.id}`, 'attribute'] }]);
+    const created = await store.touchUser(trx, workspaceId, body.userId, completedAt, { responded: true });
+    await markDirty(trx, [{ workspace_id: workspaceId, user_id: body.userId, inputs: [...(created ? ['*'] : []), `survey:${survey.id}`, `interaction:${survey.id}`, 'attribute'] }]);
     await addJob(trx, 'segment.push-response', { workspaceId, responseId: id });
     return { id, duplicate: false } as const;
   });
@@ -51,8 +51,8 @@ export async function recordInteraction(ctx: AppContext, workspaceId: string, bo
       workspaceId, messageId: body.messageId ?? null, surveyId: survey.id, userId: body.userId, type: body.type, at, receivedAt,
     });
     if (!id) return { id: null, duplicate: true } as const;
-    await store.touchUser(trx, workspaceId, body.userId, at, { responded: false });
-    await markDirty(trx, [{ workspace_id: workspaceId, user_id: body.userId, inputs: [`interaction:${survey.id}`, 'attribute'] }]);
+    const created = await store.touchUser(trx, workspaceId, body.userId, at, { responded: false });
+    await markDirty(trx, [{ workspace_id: workspaceId, user_id: body.userId, inputs: [...(created ? ['*'] : []), `interaction:${survey.id}`, 'attribute'] }]);
     await addJob(trx, 'segment.push-interaction', { workspaceId, interactionId: id });
     return { id, duplicate: false } as const;
   });

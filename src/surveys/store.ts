@@ -75,18 +75,23 @@ export async function insertInteraction(db: Db, r: { workspaceId: string; messag
   return rows[0]?.id ?? null;
 }
 
-/** A response or interaction from a user we have not seen yet creates the user; first/last seen widen. */
-export async function touchUser(db: Db, workspaceId: string, userId: string, at: Date, opts: { responded: boolean }): Promise<void> {
-  await db.raw(
+/**
+ * A response or interaction from a user we have not seen yet creates the user; first/last seen widen.
+ * Returns whether the user was created (then every segment must check them).
+ */
+export async function touchUser(db: Db, workspaceId: string, userId: string, at: Date, opts: { responded: boolean }): Promise<boolean> {
+  const { rows } = await db.raw(
     `insert into users as u (workspace_id, user_id, first_seen_at, last_seen_at, last_survey_response_at)
      values (?, ?, ?, ?, ?)
      on conflict (workspace_id, user_id) do update set
        first_seen_at = least(u.first_seen_at, excluded.first_seen_at),
        last_seen_at = greatest(u.last_seen_at, excluded.last_seen_at),
        last_survey_response_at = greatest(u.last_survey_response_at, excluded.last_survey_response_at),
-       updated_at = now()`,
+       updated_at = now()
+     returning xmax = 0 as created`,
     [workspaceId, userId, at, at, opts.responded ? at : null],
   );
+  return rows[0].created;
 }
 
 export interface ResponseFilter {

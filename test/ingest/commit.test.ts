@@ -48,7 +48,9 @@ describe('the ingest commit', () => {
     expect((await db('anonymous_profiles').where({ workspace_id: ws.id, anonymous_id: 'c-anon-1' }).first()).user_id).toBe('c-1');
     const dirty = await db('dirty_users').where({ workspace_id: ws.id }).orderBy('user_id');
     expect(dirty.map((d) => d.user_id)).toEqual(['c-1', 'c-2']);
-    expect(dirty[0].inputs).toEqual(expect.arrayContaining(['trait:plan', 'event:Report Exported', 'attribute']));
+    // New users are checked against every segment ('*').
+    expect(dirty[0].inputs).toEqual(expect.arrayContaining(['*', 'trait:plan', 'event:Report Exported', 'attribute']));
+    expect(dirty[1].inputs).toContain('*');
   });
 
   it('takes a transaction when some messages were already stored, and applies only the new ones', async () => {

@@ -103,7 +103,7 @@ describe('response effects', () => {
     expect(user.last_survey_response_at.toISOString()).toBe(completedAt);
     const dirty = await gw.database.db('dirty_users').where({ workspace_id: ws.id, user_id: 'new-user' }).first();
     // (a brand-new user is also marked '*' by the segment engine's new-user trigger: every segment re-checks it)
-    expect(dirty.inputs).toEqual(expect.arrayContaining(['attribute', `interaction:${surveyId}`, `survey:${surveyId}`]));
+    expect(dirty.inputs).toEqual(expect.arrayContaining(['*', 'attribute', `interaction:${surveyId}`, `survey:${surveyId}`]));
     expect(await jobs('segment.push-response')).toContainEqual({ workspaceId: ws.id, responseId: response.id });
   });
 

@@ -2,8 +2,9 @@
 // outbound worker to a local fake Segment. Prints responses/s end to end (first job taken → last delivery row
 // written and queue empty) and the HTTP requests used.
 // Run: npx tsx bench/outbound.ts   (env: DATABASE_URL or TEST_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test;
-//      RESPONSES=10000 CONCURRENCY=500 (jobs per worker process) LOCAL_QUEUE=500 (0 = off) WORKERS=1 (worker processes;
-//      1 = in this process, more = child processes, as in a scaled-out deployment), WORKER_NODE_FLAGS (node flags of those))
+//      RESPONSES=10000 CONCURRENCY=500 (jobs per worker process) LOCAL_QUEUE=500 (0 = off) WORKERS=1 (worker child
+//      processes, as ROLE=worker processes would run, apart from the fake Segment; 0 = one worker in this process, for
+//      profiling), WORKER_NODE_FLAGS (node flags of the children))
 import http from 'node:http';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -27,7 +28,7 @@ const N = Number(process.env.RESPONSES ?? 10_000);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? OUTBOUND_CONCURRENCY);
 const LOCAL_QUEUE = Number(process.env.LOCAL_QUEUE ?? OUTBOUND_LOCAL_QUEUE);
 const WORKERS = Number(process.env.WORKERS ?? 1);
-// node flags of the worker child processes (WORKERS > 1), e.g. WORKER_NODE_FLAGS=--max-semi-space-size=64
+// node flags of the worker child processes, e.g. WORKER_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof"
 const WORKER_NODE_FLAGS = (process.env.WORKER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 
 /** One worker: the worker role's outbound runner (src/outbound/runner.ts), heartbeat included. */
@@ -122,7 +123,7 @@ try {
     [workspace.id, survey.id, N],
   );
 
-  const children = WORKERS > 1 ? await Promise.all(Array.from({ length: WORKERS }, async () => {
+  const children = WORKERS > 0 ? await Promise.all(Array.from({ length: WORKERS }, async () => {
     const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, '--import', 'tsx', fileURLToPath(import.meta.url), '--worker', url.toString(), segmentHost], { stdio: ['pipe', 'pipe', 'inherit'] });
     const lines: string[] = [];
     const waiters: (() => void)[] = [];
@@ -137,7 +138,7 @@ try {
     await next('ready');
     return { child, next };
   })) : [];
-  const local = WORKERS > 1 ? undefined : await startWorker(url.toString(), segmentHost, db);
+  const local = WORKERS > 0 ? undefined : await startWorker(url.toString(), segmentHost, db);
   const cpu0 = process.cpuUsage();
   const pgCpu0 = postgresCpuSeconds();
   const started = performance.now();
@@ -162,11 +163,11 @@ try {
   if (d.delivered !== N || d.total !== N) throw new Error(`expected ${N} delivered rows, found ${JSON.stringify(d)}`);
   const cpus = os.cpus();
   console.log(`machine: ${cpus.length} × ${cpus[0]?.model ?? 'unknown'} (shared with other engineers' runs; load average ${os.loadavg()[0].toFixed(1)}), node ${process.version}`);
-  console.log(`${WORKERS > 1 ? `${WORKERS} worker processes (as ROLE=worker ×${WORKERS} would run${WORKER_NODE_FLAGS.length ? `, node ${WORKER_NODE_FLAGS.join(' ')}` : ''})` : '1 worker, in the bench process'}, graphile-worker concurrency ${CONCURRENCY} each, ${LOCAL_QUEUE > 0 ? `localQueue ${LOCAL_QUEUE}, completeJobBatchDelay 10 ms` : 'no localQueue'}`);
+  console.log(`${WORKERS > 0 ? `${WORKERS} worker process(es) apart from the bench and the fake Segment (as ${WORKERS} ROLE=worker process(es) would run${WORKER_NODE_FLAGS.length ? `; node ${WORKER_NODE_FLAGS.join(' ')}` : ''})` : '1 worker, in the bench process (beside the fake Segment)'}, graphile-worker concurrency ${CONCURRENCY} each, ${LOCAL_QUEUE > 0 ? `localQueue ${LOCAL_QUEUE}, completeJobBatchDelay 10 ms` : 'no localQueue'}`);
   console.log(`responses: ${N}, delivered: ${tracks} tracks, ${messageIds.size} distinct calls (identify + track + group for 1 in 4)`);
   console.log(`end to end: ${seconds.toFixed(2)} s = ${Math.round(N / seconds)} responses/s`);
   console.log(`HTTP requests to Segment: ${requests} (${(messageIds.size / requests).toFixed(0)} calls per request)`);
-  console.log(`CPU of the worker process(es) and the fake Segment: ${cpuSeconds.toFixed(2)} s = ${Math.round(N / cpuSeconds)} responses per CPU-second (PostgreSQL not counted)${WORKERS > 1 ? `; workers ${workerCpu.toFixed(2)} s = ${Math.round(1e6 * workerCpu / N)} µs per response, fake Segment and bench ${benchCpu.toFixed(2)} s` : ''}`);
+  console.log(`CPU of the worker process(es) and the fake Segment: ${cpuSeconds.toFixed(2)} s = ${Math.round(N / cpuSeconds)} responses per CPU-second (PostgreSQL not counted)${WORKERS > 0 ? `; workers ${workerCpu.toFixed(2)} s = ${Math.round(1e6 * workerCpu / N)} µs per response, fake Segment and bench ${benchCpu.toFixed(2)} s` : ''}`);
   console.log(`CPU of PostgreSQL (all its processes on this machine, other engineers' queries included) meanwhile: ${pgCpu.toFixed(2)} s`);
 } finally {
   await db.destroy();

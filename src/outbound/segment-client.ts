@@ -137,22 +137,14 @@ export class SegmentClients {
         const list = waiters.get(call.messageId);
         if (list) list.push(waiter);
         else waiters.set(call.messageId, [waiter]);
-      }
-      for (const call of calls) {
-        switch (call.type) {
-          case 'identify':
-            analytics.identify({ userId: call.userId, traits: call.traits, timestamp: call.timestamp, messageId: call.messageId });
-            break;
-          case 'group':
-            analytics.group({ userId: call.userId, groupId: call.groupId, traits: call.traits, timestamp: call.timestamp, messageId: call.messageId });
-            break;
-          case 'track':
-            analytics.track({ userId: call.userId, event: call.event, properties: call.properties, timestamp: call.timestamp, messageId: call.messageId });
-            break;
-          default: {
-            const never: never = call;
-            throw new Error(`Unknown call ${JSON.stringify(never)}`);
-          }
+        try {
+          dispatch(analytics, call);
+        } catch (err) {
+          // The library rejected the call before queueing it (its validation throws): only this call fails.
+          const l = waiters.get(call.messageId)!;
+          l.splice(l.lastIndexOf(waiter), 1);
+          if (!l.length) waiters.delete(call.messageId);
+          waiter(new NotSent((err as Error)?.message ?? String(err)));
         }
       }
     });
@@ -164,6 +156,24 @@ export class SegmentClients {
   }
 }
 
+/** A call the library refused before queueing it (its validation threw). */
+class NotSent extends Error {}
+
+function dispatch(analytics: Analytics, call: SegmentCall): void {
+  switch (call.type) {
+    case 'identify':
+      return analytics.identify({ userId: call.userId, traits: call.traits, timestamp: call.timestamp, messageId: call.messageId });
+    case 'group':
+      return analytics.group({ userId: call.userId, groupId: call.groupId, traits: call.traits, timestamp: call.timestamp, messageId: call.messageId });
+    case 'track':
+      return analytics.track({ userId: call.userId, event: call.event, properties: call.properties, timestamp: call.timestamp, messageId: call.messageId });
+    default: {
+      const never: never = call;
+      throw new Error(`Unknown call ${JSON.stringify(never)}`);
+    }
+  }
+}
+
 const OK: AttemptResult = Object.freeze({ ok: true, status: 200 });
 
 function resultOf(err: unknown, answer: Answer | undefined): AttemptResult {
@@ -171,5 +181,6 @@ function resultOf(err: unknown, answer: Answer | undefined): AttemptResult {
   if (answer) return { ok: false, status: answer.status, error: `Segment answered ${answer.status}: ${answer.body}`.trim(), retryAfterMs: answer.retryAfterMs };
   const e = err as { name?: string; message?: string; cause?: { message?: string } };
   if (e?.name === 'TimeoutError') return { ok: false, status: null, error: 'Segment did not answer in time' };
+  if (err instanceof NotSent) return { ok: false, status: null, error: `Not sent: ${err.message}` };
   return { ok: false, status: null, error: `Segment unreachable: ${e?.cause?.message ?? e?.message ?? String(err)}` };
 }

@@ -42,3 +42,21 @@ describe('SegmentClients', () => {
     expect(bad.map((r) => r.ok ? r.status : `${r.status} ${r.error}`)).toEqual(['400 Segment answered 400: bad', '400 Segment answered 400: bad']);
   });
 });
+
+describe('SegmentClients, a call the library refuses', () => {
+  it('fails only that call, the others of the batch are sent', async () => {
+    const segment = await receiver();
+    const clients = new SegmentClients({ host: segment.url, flushAt: 500, flushIntervalMs: 2, timeoutMs: 5000 });
+    try {
+      const refused = { ...track('x'), userId: undefined as unknown as string };
+      const results = await clients.send('wk', [track('a'), refused, track('b')]);
+      expect(results[0]).toEqual({ ok: true, status: 200 });
+      expect(results[1]).toMatchObject({ ok: false, status: null, error: expect.stringMatching(/^Not sent: /) });
+      expect(results[2]).toEqual({ ok: true, status: 200 });
+      expect(segment.requests.flatMap((r) => r.json.batch.map((m: { messageId: string }) => m.messageId))).toEqual(['a', 'b']);
+    } finally {
+      await clients.close();
+      await segment.close();
+    }
+  });
+});

@@ -1,6 +1,6 @@
 // Segment push throughput: 10,000 completed responses, queued as segment.push-response jobs, pushed by the
-// outbound worker to a local fake Segment. Prints responses/s end to end (first job taken → last delivery row
-// written and queue empty) and the HTTP requests used.
+// outbound worker to a local fake Segment. Prints responses/s end to end (from adding the jobs, one statement, until the
+// queue is empty and every delivery row written) and the HTTP requests used.
 // Run: npx tsx bench/outbound.ts   (env: DATABASE_URL or TEST_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test;
 //      RESPONSES=10000 CONCURRENCY=500 (jobs per worker process) LOCAL_QUEUE=500 (0 = off) WORKERS=1 (worker child
 //      processes, as ROLE=worker processes would run, apart from the fake Segment; 0 = one worker in this process, for
@@ -143,6 +143,7 @@ try {
   const pgCpu0 = postgresCpuSeconds();
   const started = performance.now();
   await addJobs(db, 'segment.push-response', rows.map((r: { id: string }) => ({ workspaceId: workspace.id, responseId: r.id })));
+  const addSeconds = (performance.now() - started) / 1000;
   for (;;) {
     const { rows: [c] } = await db.raw(`select count(*)::int as jobs from graphile_worker._private_jobs`);
     if (c.jobs === 0) break;
@@ -165,7 +166,7 @@ try {
   console.log(`machine: ${cpus.length} × ${cpus[0]?.model ?? 'unknown'} (shared with other engineers' runs; load average ${os.loadavg()[0].toFixed(1)}), node ${process.version}`);
   console.log(`${WORKERS > 0 ? `${WORKERS} worker process(es) apart from the bench and the fake Segment (as ${WORKERS} ROLE=worker process(es) would run${WORKER_NODE_FLAGS.length ? `; node ${WORKER_NODE_FLAGS.join(' ')}` : ''})` : '1 worker, in the bench process (beside the fake Segment)'}, graphile-worker concurrency ${CONCURRENCY} each, ${LOCAL_QUEUE > 0 ? `localQueue ${LOCAL_QUEUE}, completeJobBatchDelay 10 ms` : 'no localQueue'}`);
   console.log(`responses: ${N}, delivered: ${tracks} tracks, ${messageIds.size} distinct calls (identify + track + group for 1 in 4)`);
-  console.log(`end to end: ${seconds.toFixed(2)} s = ${Math.round(N / seconds)} responses/s`);
+  console.log(`end to end: ${seconds.toFixed(2)} s = ${Math.round(N / seconds)} responses/s (adding the ${N} jobs took ${addSeconds.toFixed(2)} s of it)`);
   console.log(`HTTP requests to Segment: ${requests} (${(messageIds.size / requests).toFixed(0)} calls per request)`);
   console.log(`CPU of the worker process(es) and the fake Segment: ${cpuSeconds.toFixed(2)} s = ${Math.round(N / cpuSeconds)} responses per CPU-second (PostgreSQL not counted)${WORKERS > 0 ? `; workers ${workerCpu.toFixed(2)} s = ${Math.round(1e6 * workerCpu / N)} µs per response, fake Segment and bench ${benchCpu.toFixed(2)} s` : ''}`);
   console.log(`CPU of PostgreSQL (all its processes on this machine, other engineers' queries included) meanwhile: ${pgCpu.toFixed(2)} s`);

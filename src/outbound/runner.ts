@@ -12,9 +12,11 @@ import { outboundTasks, type OutboundOptions } from './tasks.js';
  * from taking the slots of other areas' jobs. After a crash (not a graceful stop) the jobs it held, running or in the
  * local queue, are unlocked by the other workers' heartbeat sweep once its heartbeat is stale (src/outbound/heartbeat.ts),
  * instead of waiting for graphile-worker's 4 h lock timeout.
+ * 1000 at once = four batches of 250 push jobs in flight, so one batch's CPU work fills the others' waits (round 3 of
+ * docs/outbound.md: faster than 500 in 5 of 6 interleaved bench pairs, same CPU per response).
  */
-export const OUTBOUND_CONCURRENCY = 500;
-export const OUTBOUND_LOCAL_QUEUE = 500;
+export const OUTBOUND_CONCURRENCY = 1000;
+export const OUTBOUND_LOCAL_QUEUE = 1000;
 
 export interface OutboundRunnerOptions {
   concurrency: number;

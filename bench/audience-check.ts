@@ -10,6 +10,8 @@
  */
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,6 +23,9 @@ const USERS = 100_000;
 const DURATION = Number(process.env.BENCH_SECONDS ?? 6);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+/** BENCH_ONLY=max,fixed,batch runs a subset (for profiling); BENCH_PROFILE=<dir> writes a CPU profile of the gateway process per check phase. */
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'max,fixed,batch').split(','));
+const PROFILE_DIR = process.env.BENCH_PROFILE;
 
 interface LoadSpec { url: string; paths: string[]; headers: Record<string, string>; connections: number; duration: number; overallRate?: number }
 interface LoadResult { rps: number; p50: number; p99: number; errors: number; non2xx: number; total: number }
@@ -61,6 +66,37 @@ function runLoad(spec: LoadSpec): Promise<LoadResult> {
     child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`load child exited ${code}`))));
     child.stdin.end(JSON.stringify(spec));
   });
+}
+
+/** Runs fn under the V8 profiler when BENCH_PROFILE is set (the profile is of this process: the gateway). */
+async function profiled<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  if (!PROFILE_DIR) return fn();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await fn();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    fs.mkdirSync(PROFILE_DIR, { recursive: true });
+    fs.writeFileSync(path.join(PROFILE_DIR, `${name}-${process.pid}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
+}
+
+/** CPU time (µs) used so far by the PostgreSQL backends connected to one database (from /proc; 0 when not local). */
+async function backendCpuUs(admin: pg.Client, dbName: string): Promise<number> {
+  const { rows } = await admin.query<{ pid: number }>('select pid from pg_stat_activity where datname = $1', [dbName]);
+  const tick = 1e6 / 100; // USER_HZ
+  let total = 0;
+  for (const { pid } of rows) {
+    try {
+      const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) * tick;
+    } catch { /* gone, or not on this machine */ }
+  }
+  return total;
 }
 
 async function main() {
@@ -134,64 +170,80 @@ async function main() {
     await runLoad({ url: noopUrl, paths: ['/noop'], headers: {}, connections: CONNECTIONS, duration: 2 });
     await runLoad({ url: gateway.url, paths, headers: auth, connections: CONNECTIONS, duration: 2 });
 
-    // CPU spent in this (server) process per request: independent of what else the machine is doing.
+    // CPU spent per request in this (server) process and in the PostgreSQL backends of the bench database:
+    // far less sensitive to what else the machine is doing than req/s.
+    const pgAdmin = new pg.Client({ connectionString: adminUrl.toString() });
+    await pgAdmin.connect();
     const cpuPer = async (spec: LoadSpec) => {
+      const pgBefore = await backendCpuUs(pgAdmin, dbName);
       const before = process.cpuUsage();
       const r = await runLoad(spec);
       const used = process.cpuUsage(before);
-      return { ...r, cpuUs: (used.user + used.system) / Math.max(1, r.total) };
+      const pgUsed = (await backendCpuUs(pgAdmin, dbName)) - pgBefore;
+      const n = Math.max(1, r.total);
+      return { ...r, cpuUs: (used.user + used.system) / n, pgUs: pgUsed / n };
     };
-    // The machine is shared: no-op and check runs alternate, and each pair gives one ratio, so a change
-    // in background load between phases skews one pair rather than the result.
-    const pairs: { noop: LoadResult & { cpuUs: number }; check: LoadResult & { cpuUs: number } }[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      const noop = await cpuPer({ url: noopUrl, paths: ['/noop'], headers: {}, connections: CONNECTIONS, duration: DURATION });
-      const check = await cpuPer({ url: gateway.url, paths, headers: auth, connections: CONNECTIONS, duration: DURATION });
-      pairs.push({ noop, check });
-      console.log(`round ${round + 1}: no-op ${noop.rps.toFixed(0)} req/s, check ${check.rps.toFixed(0)} checks/s, ratio ${(check.rps / noop.rps).toFixed(2)}`);
-    }
-    const median = <T>(xs: T[], by: (x: T) => number) => [...xs].sort((x, y) => by(x) - by(y))[Math.floor(xs.length / 2)];
-    const mid = median(pairs, (p) => p.check.rps / p.noop.rps);
-    const noopMax = mid.noop;
-    const checkMax = mid.check;
-    const checkFixed = await runLoad({ url: gateway.url, paths, headers: auth, connections: 16, duration: 10, overallRate: 1000 });
-
-    // batch form: 1,000 users per request
-    const batchTimes: number[] = [];
-    for (let round = 0; round < 30; round++) {
-      const userIds = Array.from({ length: 1000 }, () => `user-${1 + Math.floor(Math.random() * USERS)}`);
-      const t0 = performance.now();
-      const res = (await api('POST', `/api/workspaces/${ws.id}/audiences/${audience.id}/check`, { userIds, reasons: false })) as { results: unknown[] };
-      const ms = performance.now() - t0;
-      if (res.results.length !== 1000) throw new Error('batch answered the wrong number of users');
-      if (round >= 5) batchTimes.push(ms);
-    }
-    const batchWithReasons: number[] = [];
-    for (let round = 0; round < 10; round++) {
-      const userIds = Array.from({ length: 1000 }, () => `user-${1 + Math.floor(Math.random() * USERS)}`);
-      const t0 = performance.now();
-      await api('POST', `/api/workspaces/${ws.id}/audiences/${audience.id}/check`, { userIds });
-      batchWithReasons.push(performance.now() - t0);
-    }
-    const { checkUsers } = await import('../src/audiences/audiences.js');
-    const domainTimes: number[] = [];
-    for (let round = 0; round < 20; round++) {
-      const userIds = Array.from({ length: 1000 }, () => `user-${1 + Math.floor(Math.random() * USERS)}`);
-      const t0 = performance.now();
-      await checkUsers(db, ws.id, audience.id, userIds);
-      domainTimes.push(performance.now() - t0);
-    }
-    const pct = (xs: number[], p: number) => [...xs].sort((x, y) => x - y)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
-
     const cpus = os.cpus();
-    console.log(`\nmachine: ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, node ${process.version}, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} (shared machine)`);
-    console.log(`no-op Express GET:        ${noopMax.rps.toFixed(0)} req/s   p50 ${noopMax.p50} ms  p99 ${noopMax.p99} ms  (${CONNECTIONS} connections, ${DURATION}s; ${noopMax.cpuUs.toFixed(0)} µs server CPU/request)`);
-    console.log(`audience check (max):     ${checkMax.rps.toFixed(0)} checks/s  p50 ${checkMax.p50} ms  p99 ${checkMax.p99} ms  errors ${checkMax.errors} non-2xx ${checkMax.non2xx}; ${checkMax.cpuUs.toFixed(0)} µs server CPU/request`);
-    console.log(`ratio check / no-op:      ${(checkMax.rps / noopMax.rps).toFixed(2)}  (median of ${ROUNDS} alternating pairs; target ≥ 0.5)`);
-    console.log(`at a fixed 1,000 checks/s: ${checkFixed.rps.toFixed(0)} checks/s  p50 ${checkFixed.p50} ms  p99 ${checkFixed.p99} ms  (target p99 ≤ 10 ms)`);
-    console.log(`batch of 1,000 users:     median ${pct(batchTimes, 50).toFixed(1)} ms  p95 ${pct(batchTimes, 95).toFixed(1)} ms  (reasons: false; target ≤ 20 ms)`);
-    console.log(`batch, domain function:   median ${pct(domainTimes, 50).toFixed(1)} ms  (checkUsers without HTTP/JSON: the query and the decisions)`);
-    console.log(`batch with reasons:       median ${pct(batchWithReasons, 50).toFixed(1)} ms`);
+    const load = () => os.loadavg().map((x) => x.toFixed(1)).join(' ');
+    const out: string[] = [];
+    if (ONLY.has('max')) {
+      // The machine is shared: no-op and check runs alternate, and each pair gives one ratio, so a change
+      // in background load between phases skews one pair rather than the result.
+      type Run = LoadResult & { cpuUs: number; pgUs: number };
+      const pairs: { noop: Run; check: Run }[] = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        const noop = await profiled(`noop-max-${round}`, () => cpuPer({ url: noopUrl, paths: ['/noop'], headers: {}, connections: CONNECTIONS, duration: DURATION }));
+        const check = await profiled(`check-max-${round}`, () => cpuPer({ url: gateway.url, paths, headers: auth, connections: CONNECTIONS, duration: DURATION }));
+        pairs.push({ noop, check });
+        console.log(`round ${round + 1}: no-op ${noop.rps.toFixed(0)} req/s, check ${check.rps.toFixed(0)} checks/s, ratio ${(check.rps / noop.rps).toFixed(2)}; server CPU ${noop.cpuUs.toFixed(0)} / ${check.cpuUs.toFixed(0)} µs, PostgreSQL ${check.pgUs.toFixed(0)} µs per check (load ${load()})`);
+      }
+      const median = <T>(xs: T[], by: (x: T) => number) => [...xs].sort((x, y) => by(x) - by(y))[Math.floor(xs.length / 2)];
+      const { noop: noopMax, check: checkMax } = median(pairs, (p) => p.check.rps / p.noop.rps);
+      out.push(`no-op Express GET:        ${noopMax.rps.toFixed(0)} req/s   p50 ${noopMax.p50} ms  p99 ${noopMax.p99} ms  (${CONNECTIONS} connections, ${DURATION}s; ${noopMax.cpuUs.toFixed(0)} µs server CPU/request)`);
+      out.push(`audience check (max):     ${checkMax.rps.toFixed(0)} checks/s  p50 ${checkMax.p50} ms  p99 ${checkMax.p99} ms  errors ${checkMax.errors} non-2xx ${checkMax.non2xx}; ${checkMax.cpuUs.toFixed(0)} µs server CPU + ${checkMax.pgUs.toFixed(0)} µs PostgreSQL CPU per check`);
+      out.push(`ratio check / no-op:      ${(checkMax.rps / noopMax.rps).toFixed(2)}  (median of ${ROUNDS} alternating pairs; target ≥ 0.5)`);
+    }
+    if (ONLY.has('fixed')) {
+      const checkFixed = await profiled('check-fixed', () => cpuPer({ url: gateway.url, paths, headers: auth, connections: 16, duration: Number(process.env.BENCH_FIXED_SECONDS ?? 10), overallRate: 1000 }));
+      out.push(`at a fixed 1,000 checks/s: ${checkFixed.rps.toFixed(0)} checks/s  p50 ${checkFixed.p50} ms  p99 ${checkFixed.p99} ms  (target p99 ≤ 10 ms; ${checkFixed.cpuUs.toFixed(0)} µs server CPU + ${checkFixed.pgUs.toFixed(0)} µs PostgreSQL CPU per check)`);
+    }
+    if (ONLY.has('batch')) {
+      const pct = (xs: number[], p: number) => [...xs].sort((x, y) => x - y)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
+      // batch form: 1,000 users per request
+      const batchTimes: number[] = [];
+      await profiled('batch', async () => {
+        for (let round = 0; round < 30; round++) {
+          const userIds = Array.from({ length: 1000 }, () => `user-${1 + Math.floor(Math.random() * USERS)}`);
+          const t0 = performance.now();
+          const res = (await api('POST', `/api/workspaces/${ws.id}/audiences/${audience.id}/check`, { userIds, reasons: false })) as { results: unknown[] };
+          const ms = performance.now() - t0;
+          if (res.results.length !== 1000) throw new Error('batch answered the wrong number of users');
+          if (round >= 5) batchTimes.push(ms);
+        }
+      });
+      const batchWithReasons: number[] = [];
+      for (let round = 0; round < 10; round++) {
+        const userIds = Array.from({ length: 1000 }, () => `user-${1 + Math.floor(Math.random() * USERS)}`);
+        const t0 = performance.now();
+        await api('POST', `/api/workspaces/${ws.id}/audiences/${audience.id}/check`, { userIds });
+        batchWithReasons.push(performance.now() - t0);
+      }
+      const { checkUsers } = await import('../src/audiences/audiences.js');
+      const domainTimes: number[] = [];
+      for (let round = 0; round < 20; round++) {
+        const userIds = Array.from({ length: 1000 }, () => `user-${1 + Math.floor(Math.random() * USERS)}`);
+        const t0 = performance.now();
+        await checkUsers(db, ws.id, audience.id, userIds);
+        domainTimes.push(performance.now() - t0);
+      }
+      out.push(`batch of 1,000 users:     median ${pct(batchTimes, 50).toFixed(1)} ms  p95 ${pct(batchTimes, 95).toFixed(1)} ms  (reasons: false; target ≤ 20 ms)`);
+      out.push(`batch, domain function:   median ${pct(domainTimes, 50).toFixed(1)} ms  (checkUsers without HTTP/JSON: the query and the decisions)`);
+      out.push(`batch with reasons:       median ${pct(batchWithReasons, 50).toFixed(1)} ms`);
+    }
+    await pgAdmin.end();
+
+    console.log(`\nmachine: ${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, node ${process.version}, load average ${load()} (shared machine)`);
+    for (const line of out) console.log(line);
   } finally {
     noopServer.close();
     await gateway.stop();

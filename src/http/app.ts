@@ -6,7 +6,7 @@ import { healthRoutes } from './health.js';
 import { ingestRouter } from '../ingest/routes.js';
 import { surveyIngestRouter } from '../surveys/routes.js';
 import { workspaceRoutes } from '../workspaces/routes.js';
-import { workspaceScopedRoutes, pageRoutes } from './routes.js';
+import { hotScopedRoutes, workspaceScopedRoutes, pageRoutes } from './routes.js';
 import { HttpError } from './errors.js';
 import { requestLog } from './request-log.js';
 import { adminSecurityHeaders } from './security-headers.js';
@@ -22,20 +22,23 @@ export function createApp(ctx: AppContext) {
   app.use(requestLog());
   app.use('/admin', adminSecurityHeaders());
 
-  // The ingest hot path reads its own bodies (size limits, gzip, raw bytes for signatures).
-  app.use(ingestRouter(ctx));
-  app.use(surveyIngestRouter(ctx));
-  app.use(healthRoutes(ctx));
-  for (const mount of pageRoutes(ctx)) app.use(mount);
-
+  // The management API first: no router below serves /api, and each one a request enters without a match
+  // costs a walk of its routes and an event-loop hop (setImmediate) before the next.
   const api = express.Router();
   api.use(express.json({ limit: '5mb' }));
   api.use(apiSession(ctx)); // admin page session cookie (+ CSRF on writes) → req.adminSession
   api.use(requireAdmin(ctx));
   loadWorkspaceParam(ctx, api);
+  for (const r of hotScopedRoutes(ctx)) api.get(`/workspaces/:workspaceId${r.path}`, r.handler);
   api.use('/workspaces', workspaceRoutes(ctx));
   for (const router of workspaceScopedRoutes(ctx)) api.use('/workspaces/:workspaceId', router);
   app.use('/api', api);
+
+  // The ingest hot path reads its own bodies (size limits, gzip, raw bytes for signatures).
+  app.use(ingestRouter(ctx));
+  app.use(surveyIngestRouter(ctx));
+  app.use(healthRoutes(ctx));
+  for (const mount of pageRoutes(ctx)) app.use(mount);
 
   app.use((req, _res, next) => next(new HttpError(404, 'not_found', `No route for ${req.method} ${req.path}`)));
   app.use(errorHandler);

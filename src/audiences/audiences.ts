@@ -1,7 +1,7 @@
 import type { Db } from '../db/types.js';
 import { HttpError, notFound } from '../http/errors.js';
 import { isUuid } from '../http/auth.js';
-import { decide, type Eligibility, type AudienceDef } from './eligibility.js';
+import type { Eligibility, AudienceDef } from './eligibility.js';
 import type { CreateAudience, UpdateAudience, MembersQuery } from './schema.js';
 import * as store from './store.js';
 import { cachedAudience, rememberAudience, forgetAudiences } from './cache.js';
@@ -61,22 +61,18 @@ export const listAudiences = store.listAudiences;
  * Is this user in the audience now? One indexed query: with the definition cached, an index scan of
  * the user's memberships in the named segments (concurrent checks of the same audience share one
  * statement, see batcher.ts); otherwise one query that also reads the definition and segment states
- * (and refreshes the cache). Reasons name each segment's part.
+ * (and refreshes the cache). Reasons name each segment's part. The answer is frozen and may be shared
+ * with other checks of the same audience (see Decider).
  */
 export async function checkUser(db: Db, workspaceId: string, audienceId: string, userId: string): Promise<Eligibility> {
   const cached = cachedAudience(workspaceId, audienceId);
   if (cached) {
-    const { def, segments } = cached;
-    const listed: string[] = [];
-    let everyone = false;
-    for (const s of segments.values()) if (s.type === 'everyone') everyone = true; else listed.push(s.id);
-    const m = await membershipOf(db, workspaceId, listed, everyone, userId);
-    return decide(def, segments, (id) => (segments.get(id)?.type === 'everyone' ? m.known : m.memberOf.has(id)));
+    const m = await membershipOf(db, workspaceId, cached, userId);
+    return cached.decider.decide((id) => (cached.segments.get(id)!.type === 'everyone' ? m.known : m.memberOf.has(id)));
   }
   const loaded = isUuid(audienceId) ? await store.loadSingleCheck(db, workspaceId, audienceId, userId) : undefined;
   if (!loaded) throw notFound('Audience');
-  rememberAudience(workspaceId, loaded.audience, loaded.segments);
-  return decide(loaded.audience, loaded.segments, (id) => loaded.memberOf.has(id));
+  return rememberAudience(workspaceId, loaded.audience, loaded.segments).decider.decide((id) => loaded.memberOf.has(id));
 }
 
 /** The audience definition and its segments' states: from the short-lived cache, or read and cached. */
@@ -85,22 +81,18 @@ async function definitionOf(db: Db, workspaceId: string, audienceId: string) {
   if (cached) return cached;
   const audience = await requireAudience(db, workspaceId, audienceId);
   const def: AudienceDef = { id: audience.id, name: audience.name, include: audience.include, match: audience.match, exclude: audience.exclude };
-  const segments = await store.segmentStates(db, workspaceId, [...def.include, ...def.exclude]);
-  rememberAudience(workspaceId, def, segments);
-  return { def, segments };
+  return rememberAudience(workspaceId, def, await store.segmentStates(db, workspaceId, [...def.include, ...def.exclude]));
 }
 
 /** Many users at once: the definition (usually cached), then one set-based membership query for all of them. */
 export async function checkUsers(db: Db, workspaceId: string, audienceId: string, userIds: string[]) {
-  const { def, segments } = await definitionOf(db, workspaceId, audienceId);
-  const listed = [...segments.values()].filter((s) => s.type !== 'everyone').map((s) => s.id);
-  const needKnown = [...segments.values()].some((s) => s.type === 'everyone');
-  const memberships = await store.membershipsOf(db, workspaceId, userIds, listed, { known: needKnown });
+  const { segments, listed, withKnown, decider } = await definitionOf(db, workspaceId, audienceId);
+  const memberships = await store.membershipsOf(db, workspaceId, userIds, listed, { known: withKnown });
   return userIds.map((userId) => {
-    const m = memberships.get(userId) ?? { known: false, memberOf: [] };
-    const memberOf = new Set(m.memberOf);
-    const result = decide(def, segments, (id) => (segments.get(id)?.type === 'everyone' ? m.known : memberOf.has(id)));
-    return { userId, ...result };
+    const m = memberships.get(userId);
+    const memberOf = m?.memberOf ?? [];
+    const { eligible, reasons } = decider.decide((id) => (segments.get(id)!.type === 'everyone' ? m?.known ?? false : memberOf.includes(id)));
+    return { userId, eligible, reasons };
   });
 }
 

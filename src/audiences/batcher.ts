@@ -18,13 +18,13 @@ const lanes = new WeakMap<object, Map<string, Lane>>();
  * the next statement and share it (one `unnest` query for all of them). No delay is ever added, and
  * memberships are read fresh for every check.
  */
-export function membershipOf(db: Db, workspaceId: string, segmentIds: string[], withKnown: boolean, userId: string): Promise<Membership> {
-  if ((db as Knex.Transaction).isTransaction) return memberOfListed(db, workspaceId, userId, segmentIds, withKnown);
+export function membershipOf(db: Db, workspaceId: string, what: { listed: string[]; withKnown: boolean; laneKey: string }, userId: string): Promise<Membership> {
+  if ((db as Knex.Transaction).isTransaction) return memberOfListed(db, workspaceId, userId, what.listed, what.withKnown);
   let byKey = lanes.get(db);
   if (!byKey) lanes.set(db, (byKey = new Map()));
-  const key = `${workspaceId}:${withKnown ? 1 : 0}:${segmentIds.join(',')}`;
+  const key = what.laneKey;
   let lane = byKey.get(key);
-  if (!lane) byKey.set(key, (lane = { workspaceId, segmentIds, withKnown, pending: [], inFlight: 0 }));
+  if (!lane) byKey.set(key, (lane = { workspaceId, segmentIds: what.listed, withKnown: what.withKnown, pending: [], inFlight: 0 }));
   const l = lane;
   return new Promise<Membership>((resolve, reject) => {
     l.pending.push({ userId, resolve, reject });

@@ -3,7 +3,7 @@ import type { AppContext, HotRoute } from '../http/context.js';
 import { validate, validateQuery } from '../http/validate.js';
 import { BatchCheck, CreateAudience, MembersQuery, UpdateAudience } from './schema.js';
 import { audienceMembers, audienceWithSize, checkUser, checkUsers, createAudience, listAudiences, updateAudience } from './audiences.js';
-import { presentAudience } from './presenter.js';
+import { presentAudience, sendShared } from './presenter.js';
 
 /** Mounted at /api/workspaces/:workspaceId. */
 export function audienceRoutes(ctx: AppContext) {
@@ -43,7 +43,7 @@ export function audienceHotRoutes(ctx: AppContext): HotRoute[] {
   return [{
     path: '/audiences/:audienceId/check/:userId',
     handler: async (req, res) => {
-      res.json(await checkUser(ctx.db, req.workspaceId, String(req.params.audienceId), String(req.params.userId)));
+      sendShared(res, await checkUser(ctx.db, req.workspaceId, String(req.params.audienceId), String(req.params.userId)));
     },
   }];
 }

@@ -25,7 +25,14 @@ export function createApp(ctx: AppContext) {
   // The management API first: no router below serves /api, and each one a request enters without a match
   // costs a walk of its routes and an event-loop hop (setImmediate) before the next.
   const api = express.Router();
-  api.use(express.json({ limit: '5mb' }));
+  const json = express.json({ limit: '5mb' });
+  // Requests without a body (every GET, the checks among them) skip the parser: it would conclude the same.
+  api.use((req, res, next) => {
+    if (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) return json(req, res, next);
+    const r: { body?: unknown } = req;
+    if (!('body' in r)) r.body = undefined;
+    next();
+  });
   api.use(apiSession(ctx)); // admin page session cookie (+ CSRF on writes) → req.adminSession
   api.use(requireAdmin(ctx));
   loadWorkspaceParam(ctx, api);

@@ -4,7 +4,7 @@ import { isUuid } from '../http/auth.js';
 import type { Eligibility, AudienceDef } from './eligibility.js';
 import type { CreateAudience, UpdateAudience, MembersQuery } from './schema.js';
 import * as store from './store.js';
-import { cachedAudience, rememberAudience, forgetAudiences } from './cache.js';
+import { cachedAudience, rememberAudience, forgetAudiences, type CachedAudience } from './cache.js';
 import { membershipOf } from './batcher.js';
 
 export async function requireAudience(db: Db, workspaceId: string, id: string) {
@@ -67,12 +67,20 @@ export const listAudiences = store.listAudiences;
 export async function checkUser(db: Db, workspaceId: string, audienceId: string, userId: string): Promise<Eligibility> {
   const cached = cachedAudience(workspaceId, audienceId);
   if (cached) {
-    const m = await membershipOf(db, workspaceId, cached, userId);
-    return cached.decider.decide((id) => (cached.segments.get(id)!.type === 'everyone' ? m.known : m.memberOf.has(id)));
+    return cached.decider.decide(memberTest(cached, await membershipOf(db, workspaceId, cached, userId)));
   }
   const loaded = isUuid(audienceId) ? await store.loadSingleCheck(db, workspaceId, audienceId, userId) : undefined;
   if (!loaded) throw notFound('Audience');
   return rememberAudience(workspaceId, loaded.audience, loaded.segments).decider.decide((id) => loaded.memberOf.has(id));
+}
+
+/** Is the user in this segment of the audience? `everyone` segments: is the user known. */
+function memberTest(audience: CachedAudience, m: store.ListedMembership) {
+  return (segmentId: string) => {
+    const i = audience.position.get(segmentId);
+    if (i === undefined) return m.known; // not listed: an everyone segment (segments that do not count are never asked)
+    return m.ids ? m.ids.includes(segmentId) : (m.mask & (1 << i)) !== 0;
+  };
 }
 
 /** The audience definition and its segments' states: from the short-lived cache, or read and cached. */
@@ -86,12 +94,11 @@ async function definitionOf(db: Db, workspaceId: string, audienceId: string) {
 
 /** Many users at once: the definition (usually cached), then one set-based membership query for all of them. */
 export async function checkUsers(db: Db, workspaceId: string, audienceId: string, userIds: string[]) {
-  const { segments, listed, withKnown, decider } = await definitionOf(db, workspaceId, audienceId);
-  const memberships = await store.membershipsOf(db, workspaceId, userIds, listed, { known: withKnown });
+  const audience = await definitionOf(db, workspaceId, audienceId);
+  const memberships = await store.membershipsOf(db, workspaceId, userIds, audience.listed, { known: audience.withKnown });
+  const unknown: store.ListedMembership = { known: false, mask: 0, ids: null };
   return userIds.map((userId) => {
-    const m = memberships.get(userId);
-    const memberOf = m?.memberOf ?? [];
-    const { eligible, reasons } = decider.decide((id) => (segments.get(id)!.type === 'everyone' ? m?.known ?? false : memberOf.includes(id)));
+    const { eligible, reasons } = audience.decider.decide(memberTest(audience, memberships.get(userId) ?? unknown));
     return { userId, eligible, reasons };
   });
 }

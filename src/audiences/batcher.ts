@@ -1,8 +1,9 @@
 import type { Knex } from 'knex';
 import type { Db } from '../db/types.js';
-import { memberOfListed, membershipsOf } from './store.js';
+import { memberOfListed, membershipsOf, type ListedMembership } from './store.js';
 
-export interface Membership { known: boolean; memberOf: Set<string> }
+export type Membership = ListedMembership;
+const UNKNOWN: Membership = Object.freeze({ known: false, mask: 0, ids: null });
 
 interface Waiter { userId: string; resolve(m: Membership): void; reject(e: unknown): void }
 interface Lane { workspaceId: string; segmentIds: string[]; withKnown: boolean; pending: Waiter[]; inFlight: number }
@@ -51,10 +52,7 @@ async function run(db: Db, lane: Lane, batch: Waiter[]) {
       return;
     }
     const rows = await membershipsOf(db, lane.workspaceId, [...new Set(batch.map((w) => w.userId))], lane.segmentIds, { known: lane.withKnown });
-    for (const w of batch) {
-      const m = rows.get(w.userId);
-      w.resolve({ known: m?.known ?? false, memberOf: new Set(m?.memberOf ?? []) });
-    }
+    for (const w of batch) w.resolve(rows.get(w.userId) ?? UNKNOWN);
   } catch (e) {
     for (const w of batch) w.reject(e);
   }

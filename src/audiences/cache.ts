@@ -14,6 +14,8 @@ export interface CachedAudience {
   /** The non-`everyone` segments whose memberships a check reads, and whether it needs to know if the user exists. */
   listed: string[];
   withKnown: boolean;
+  /** Index of each listed segment in `listed` (its bit in a membership mask). */
+  position: Map<string, number>;
   /** Groups concurrent checks that read the same memberships (batcher.ts). */
   laneKey: string;
   decider: Decider;
@@ -36,6 +38,7 @@ export function rememberAudience(workspaceId: string, def: AudienceDef, segments
   for (const s of segments.values()) if (s.type === 'everyone') withKnown = true; else listed.push(s.id);
   const entry: CachedAudience = {
     def, segments, listed, withKnown,
+    position: new Map(listed.map((id, i) => [id, i])),
     laneKey: `${workspaceId}:${withKnown ? 1 : 0}:${listed.join(',')}`,
     decider: new Decider(def, segments),
     until: now + AUDIENCE_TTL_MS,

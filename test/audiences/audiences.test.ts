@@ -62,6 +62,20 @@ describe('audience eligibility', () => {
     expect(await eligibleUsers(id)).toEqual(expected);
   });
 
+  // Memberships come back as a bit mask over the listed segments (up to 31), else as ids: both, at the edges.
+  it.each([31, 34])('an audience naming %i segments', async (n) => {
+    const many: string[] = [];
+    for (let i = 0; i < n; i++) {
+      // u2: only in the last include segment; u3: in the first include segment and in the exclude segment (the last)
+      const members = i === n - 2 ? ['u2'] : i === 0 || i === n - 1 ? ['u3'] : [];
+      many.push(await aSegment(gw.database.db, ws.id, { name: `Many ${n}.${i}`, members }));
+    }
+    const id = await audience({ include: many.slice(0, n - 1), match: 'any', exclude: many.slice(n - 1) });
+    expect(await eligibleUsers(id)).toEqual(['u2']);
+    const all = await audience({ include: [seg.A, ...many.slice(0, n - 2)], match: 'any', exclude: [many[n - 1]] });
+    expect(await eligibleUsers(all)).toEqual(['u1', 'u2', 'u5']);
+  });
+
   it('names the segments that matched, failed and excluded', async () => {
     const id = await audience({ include: [seg.A, seg.B, seg.draft], match: 'any', exclude: [seg.C] });
     const res = await gw.api.get(`${base()}/audiences/${id}/check/u5`).expect(200);

@@ -325,11 +325,11 @@ async function main() {
       const fixedSeconds = Number(process.env.BENCH_FIXED_SECONDS ?? 10);
       // A steady 1,000 checks/s (see pacedLoad), the no-op handler at the same rate for reference, and
       // autocannon's overallRate (bursts at full speed each second) as the earlier figures were taken.
-      const noopPaced = await cpuPer({ url: noopUrl, paths: ['/noop'], headers: {}, connections: 16, duration: fixedSeconds, overallRate: 1000, paced: true });
+      const noopPaced = await profiled('noop-fixed', () => cpuPer({ url: noopUrl, paths: ['/noop'], headers: {}, connections: 16, duration: fixedSeconds, overallRate: 1000, paced: true }));
       const paced = await profiled('check-fixed', () => cpuPer({ url: gateway.url, paths, headers: auth, connections: 16, duration: fixedSeconds, overallRate: 1000, paced: true }));
       const bursts = await cpuPer({ url: gateway.url, paths, headers: auth, connections: 16, duration: fixedSeconds, overallRate: 1000 });
       out.push(`at a steady 1,000 checks/s: ${paced.rps.toFixed(0)} checks/s  p50 ${paced.p50} ms  p99 ${paced.p99} ms  errors ${paced.errors} non-2xx ${paced.non2xx}  (target p99 ≤ 10 ms; ${paced.cpuUs.toFixed(0)} µs server CPU + ${paced.pgUs.toFixed(0)} µs PostgreSQL CPU per check)`);
-      out.push(`  no-op at a steady 1,000/s: p50 ${noopPaced.p50} ms  p99 ${noopPaced.p99} ms`);
+      out.push(`  no-op at a steady 1,000/s: p50 ${noopPaced.p50} ms  p99 ${noopPaced.p99} ms  (${noopPaced.cpuUs.toFixed(0)} µs server CPU/request)`);
       out.push(`  autocannon overallRate 1,000 (a burst each second): ${bursts.rps.toFixed(0)} checks/s  p50 ${bursts.p50} ms  p99 ${bursts.p99} ms`);
     }
     if (ONLY.has('batch')) {

@@ -1,10 +1,11 @@
+import type { Knex } from 'knex';
 import type { Db } from '../db/types.js';
 import { HttpError, notFound } from '../http/errors.js';
 import { isUuid } from '../http/auth.js';
 import type { Eligibility, AudienceDef } from './eligibility.js';
 import type { CreateAudience, UpdateAudience, MembersQuery } from './schema.js';
 import * as store from './store.js';
-import { cachedAudience, rememberAudience, forgetAudiences, type CachedAudience } from './cache.js';
+import { cachedAudience, cacheGeneration, rememberAudience, forgetAudiences, type CachedAudience } from './cache.js';
 import { membershipOf } from './batcher.js';
 
 export async function requireAudience(db: Db, workspaceId: string, id: string) {
@@ -65,14 +66,31 @@ export const listAudiences = store.listAudiences;
  * with other checks of the same audience (see Decider).
  */
 export async function checkUser(db: Db, workspaceId: string, audienceId: string, userId: string): Promise<Eligibility> {
-  const cached = cachedAudience(workspaceId, audienceId);
-  if (cached) {
-    return cached.decider.decide(memberTest(cached, await membershipOf(db, workspaceId, cached, userId)));
+  let cached = cachedAudience(workspaceId, audienceId);
+  if (!cached) {
+    const inFlight = loading.get(`${workspaceId}:${audienceId}`);
+    if (inFlight?.readAt === cacheGeneration()) cached = await inFlight.entry; // not one read before an edit here
   }
-  const loaded = isUuid(audienceId) ? await store.loadSingleCheck(db, workspaceId, audienceId, userId) : undefined;
-  if (!loaded) throw notFound('Audience');
-  return rememberAudience(workspaceId, loaded.audience, loaded.segments).decider.decide((id) => loaded.memberOf.has(id));
+  if (cached) return cached.decider.decide(memberTest(cached, await membershipOf(db, workspaceId, cached, userId)));
+  if (!isUuid(audienceId)) throw notFound('Audience');
+  const readAt = cacheGeneration();
+  const load = store.loadSingleCheck(db, workspaceId, audienceId, userId)
+    .then((loaded) => loaded && { loaded, entry: rememberAudience(workspaceId, loaded.audience, loaded.segments, readAt) });
+  if (!(db as Knex.Transaction).isTransaction) {
+    // Checks that miss the cache while this read is in flight wait for it rather than each reading the
+    // definition (every second, when the entry expires under load, that was one statement per waiting check).
+    const key = `${workspaceId}:${audienceId}`;
+    const shared = { readAt, entry: load.then((l) => l?.entry, () => undefined) };
+    loading.set(key, shared);
+    void shared.entry.then(() => { if (loading.get(key) === shared) loading.delete(key); });
+  }
+  const done = await load;
+  if (!done) throw notFound('Audience');
+  return done.entry.decider.decide((id) => done.loaded.memberOf.has(id));
 }
+
+/** Definition reads in flight (not in transactions), by workspace and audience, with the cache generation they started in. */
+const loading = new Map<string, { readAt: number; entry: Promise<CachedAudience | undefined> }>();
 
 /** Is the user in this segment of the audience? `everyone` segments: is the user known. */
 function memberTest(audience: CachedAudience, m: store.ListedMembership) {
@@ -87,9 +105,10 @@ function memberTest(audience: CachedAudience, m: store.ListedMembership) {
 async function definitionOf(db: Db, workspaceId: string, audienceId: string) {
   const cached = cachedAudience(workspaceId, audienceId);
   if (cached) return cached;
+  const readAt = cacheGeneration();
   const audience = await requireAudience(db, workspaceId, audienceId);
   const def: AudienceDef = { id: audience.id, name: audience.name, include: audience.include, match: audience.match, exclude: audience.exclude };
-  return rememberAudience(workspaceId, def, await store.segmentStates(db, workspaceId, [...def.include, ...def.exclude]));
+  return rememberAudience(workspaceId, def, await store.segmentStates(db, workspaceId, [...def.include, ...def.exclude]), readAt);
 }
 
 /** Many users at once: the definition (usually cached), then one set-based membership query for all of them. */

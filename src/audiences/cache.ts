@@ -23,6 +23,9 @@ export interface CachedAudience {
 }
 
 const entries = new Map<string, CachedAudience>();
+/** Bumped by every forget: a definition read before it is used for its own check but not cached. */
+let generation = 0;
+export const cacheGeneration = () => generation;
 
 const key = (workspaceId: string, audienceId: string) => `${workspaceId}:${audienceId}`;
 
@@ -31,7 +34,8 @@ export function cachedAudience(workspaceId: string, audienceId: string, now = Da
   return hit && hit.until >= now ? hit : undefined;
 }
 
-export function rememberAudience(workspaceId: string, def: AudienceDef, segments: Map<string, SegmentState>, now = Date.now()): CachedAudience {
+/** `readAt`: cacheGeneration() when the definition was read (an edit forgotten since then keeps it out of the cache). */
+export function rememberAudience(workspaceId: string, def: AudienceDef, segments: Map<string, SegmentState>, readAt = generation, now = Date.now()): CachedAudience {
   if (entries.size > 10_000) entries.clear(); // bounded: a rebuild costs one query per audience
   const listed: string[] = [];
   let withKnown = false;
@@ -43,12 +47,13 @@ export function rememberAudience(workspaceId: string, def: AudienceDef, segments
     decider: new Decider(def, segments),
     until: now + AUDIENCE_TTL_MS,
   };
-  entries.set(key(workspaceId, def.id), entry);
+  if (readAt === generation) entries.set(key(workspaceId, def.id), entry);
   return entry;
 }
 
 /** Forget one audience (after an edit here), a workspace's, or everything (tests that edit rows directly). */
 export function forgetAudiences(workspaceId?: string, audienceId?: string) {
+  generation++;
   if (!workspaceId) return entries.clear();
   if (audienceId) return void entries.delete(key(workspaceId, audienceId));
   for (const k of entries.keys()) if (k.startsWith(`${workspaceId}:`)) entries.delete(k);

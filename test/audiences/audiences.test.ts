@@ -1,7 +1,7 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import { useGateway } from '../helpers/gateway.js';
 import { aSegment, someUsers, npsSurvey } from '../surveys/factories.js';
-import { forgetAudiences } from '../../src/audiences/cache.js';
+import { cacheGeneration, cachedAudience, forgetAudiences, rememberAudience } from '../../src/audiences/cache.js';
 import { checkUser } from '../../src/audiences/audiences.js';
 
 const gw = useGateway();
@@ -134,6 +134,25 @@ describe('audience eligibility', () => {
     const answers = await Promise.all(users.map((u) => gw.api.get(`${base()}/audiences/${id}/check/${u}`).expect(200)));
     const eligible = new Set(users.filter((_, i) => answers[i].body.eligible));
     expect([...eligible].sort()).toEqual(['u1', 'u2']);
+  });
+
+  it('concurrent checks while the definition is not cached (one reads it, the others wait) answer each user correctly', async () => {
+    const id = await audience({ include: [seg.A, seg.B], match: 'any', exclude: [seg.C] });
+    forgetAudiences();
+    const users = Array.from({ length: 60 }, (_, i) => ['u1', 'u2', 'u3', 'u4', 'u5', 'u6'][i % 6]);
+    const answers = await Promise.all(users.map((u) => gw.api.get(`${base()}/audiences/${id}/check/${u}`).expect(200)));
+    expect([...new Set(users.filter((_, i) => answers[i].body.eligible))].sort()).toEqual(['u1', 'u2']);
+  });
+
+  it('a definition read before an edit in this process is not cached', async () => {
+    const def = { id: '00000000-0000-4000-8000-000000000001', name: 'x', include: [], match: 'any' as const, exclude: [] };
+    const readAt = cacheGeneration();
+    forgetAudiences(ws.id, def.id); // an edit lands while the read was in flight
+    expect(rememberAudience(ws.id, def, new Map(), readAt).def).toBe(def); // still answers the check that read it
+    expect(cachedAudience(ws.id, def.id)).toBeUndefined();
+    rememberAudience(ws.id, def, new Map(), cacheGeneration());
+    expect(cachedAudience(ws.id, def.id)?.def).toBe(def);
+    forgetAudiences(ws.id, def.id);
   });
 
   it('validates audiences', async () => {

@@ -1,10 +1,11 @@
+import type { Knex } from 'knex';
 import type { Db } from '../db/types.js';
 import { HttpError, notFound } from '../http/errors.js';
 import { isUuid } from '../http/auth.js';
-import { decide, type Eligibility, type AudienceDef } from './eligibility.js';
+import type { Eligibility, AudienceDef } from './eligibility.js';
 import type { CreateAudience, UpdateAudience, MembersQuery } from './schema.js';
 import * as store from './store.js';
-import { cachedAudience, rememberAudience, forgetAudiences } from './cache.js';
+import { cachedAudience, cacheGeneration, rememberAudience, forgetAudiences, type CachedAudience } from './cache.js';
 import { membershipOf } from './batcher.js';
 
 export async function requireAudience(db: Db, workspaceId: string, id: string) {
@@ -61,46 +62,63 @@ export const listAudiences = store.listAudiences;
  * Is this user in the audience now? One indexed query: with the definition cached, an index scan of
  * the user's memberships in the named segments (concurrent checks of the same audience share one
  * statement, see batcher.ts); otherwise one query that also reads the definition and segment states
- * (and refreshes the cache). Reasons name each segment's part.
+ * (and refreshes the cache). Reasons name each segment's part. The answer is frozen and may be shared
+ * with other checks of the same audience (see Decider).
  */
 export async function checkUser(db: Db, workspaceId: string, audienceId: string, userId: string): Promise<Eligibility> {
-  const cached = cachedAudience(workspaceId, audienceId);
-  if (cached) {
-    const { def, segments } = cached;
-    const listed: string[] = [];
-    let everyone = false;
-    for (const s of segments.values()) if (s.type === 'everyone') everyone = true; else listed.push(s.id);
-    const m = await membershipOf(db, workspaceId, listed, everyone, userId);
-    return decide(def, segments, (id) => (segments.get(id)?.type === 'everyone' ? m.known : m.memberOf.has(id)));
+  let cached = cachedAudience(workspaceId, audienceId);
+  if (!cached) {
+    const inFlight = loading.get(`${workspaceId}:${audienceId}`);
+    if (inFlight?.readAt === cacheGeneration()) cached = await inFlight.entry; // not one read before an edit here
   }
-  const loaded = isUuid(audienceId) ? await store.loadSingleCheck(db, workspaceId, audienceId, userId) : undefined;
-  if (!loaded) throw notFound('Audience');
-  rememberAudience(workspaceId, loaded.audience, loaded.segments);
-  return decide(loaded.audience, loaded.segments, (id) => loaded.memberOf.has(id));
+  if (cached) return cached.decider.decide(memberTest(cached, await membershipOf(db, workspaceId, cached, userId)));
+  if (!isUuid(audienceId)) throw notFound('Audience');
+  const readAt = cacheGeneration();
+  const load = store.loadSingleCheck(db, workspaceId, audienceId, userId)
+    .then((loaded) => loaded && { loaded, entry: rememberAudience(workspaceId, loaded.audience, loaded.segments, readAt) });
+  if (!(db as Knex.Transaction).isTransaction) {
+    // Checks that miss the cache while this read is in flight wait for it rather than each reading the
+    // definition (every second, when the entry expires under load, that was one statement per waiting check).
+    const key = `${workspaceId}:${audienceId}`;
+    const shared = { readAt, entry: load.then((l) => l?.entry, () => undefined) };
+    loading.set(key, shared);
+    void shared.entry.then(() => { if (loading.get(key) === shared) loading.delete(key); });
+  }
+  const done = await load;
+  if (!done) throw notFound('Audience');
+  return done.entry.decider.decide((id) => done.loaded.memberOf.has(id));
+}
+
+/** Definition reads in flight (not in transactions), by workspace and audience, with the cache generation they started in. */
+const loading = new Map<string, { readAt: number; entry: Promise<CachedAudience | undefined> }>();
+
+/** Is the user in this segment of the audience? `everyone` segments: is the user known. */
+function memberTest(audience: CachedAudience, m: store.ListedMembership) {
+  return (segmentId: string) => {
+    const i = audience.position.get(segmentId);
+    if (i === undefined) return m.known; // not listed: an everyone segment (segments that do not count are never asked)
+    return m.ids ? m.ids.includes(segmentId) : (m.mask & (1 << i)) !== 0;
+  };
 }
 
 /** The audience definition and its segments' states: from the short-lived cache, or read and cached. */
 async function definitionOf(db: Db, workspaceId: string, audienceId: string) {
   const cached = cachedAudience(workspaceId, audienceId);
   if (cached) return cached;
+  const readAt = cacheGeneration();
   const audience = await requireAudience(db, workspaceId, audienceId);
   const def: AudienceDef = { id: audience.id, name: audience.name, include: audience.include, match: audience.match, exclude: audience.exclude };
-  const segments = await store.segmentStates(db, workspaceId, [...def.include, ...def.exclude]);
-  rememberAudience(workspaceId, def, segments);
-  return { def, segments };
+  return rememberAudience(workspaceId, def, await store.segmentStates(db, workspaceId, [...def.include, ...def.exclude]), readAt);
 }
 
 /** Many users at once: the definition (usually cached), then one set-based membership query for all of them. */
 export async function checkUsers(db: Db, workspaceId: string, audienceId: string, userIds: string[]) {
-  const { def, segments } = await definitionOf(db, workspaceId, audienceId);
-  const listed = [...segments.values()].filter((s) => s.type !== 'everyone').map((s) => s.id);
-  const needKnown = [...segments.values()].some((s) => s.type === 'everyone');
-  const memberships = await store.membershipsOf(db, workspaceId, userIds, listed, { known: needKnown });
+  const audience = await definitionOf(db, workspaceId, audienceId);
+  const memberships = await store.membershipsOf(db, workspaceId, userIds, audience.listed, { known: audience.withKnown });
+  const unknown: store.ListedMembership = { known: false, mask: 0, ids: null };
   return userIds.map((userId) => {
-    const m = memberships.get(userId) ?? { known: false, memberOf: [] };
-    const memberOf = new Set(m.memberOf);
-    const result = decide(def, segments, (id) => (segments.get(id)?.type === 'everyone' ? m.known : memberOf.has(id)));
-    return { userId, ...result };
+    const { eligible, reasons } = audience.decider.decide(memberTest(audience, memberships.get(userId) ?? unknown));
+    return { userId, eligible, reasons };
   });
 }
 

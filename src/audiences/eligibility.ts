@@ -52,3 +52,41 @@ export function decide(def: AudienceDef, segments: Map<string, SegmentState>, is
   const included = def.include.length === 0 || (def.match === 'any' ? matched > 0 : failed === 0);
   return { eligible: included && !excluded, reasons };
 }
+
+/** Up to this many counting segments a membership pattern fits in one int (bit i: member of segment i). */
+const MAX_PATTERN_BITS = 31;
+const MAX_PATTERNS = 4096;
+
+/**
+ * decide() for the users of one audience. The answer depends only on which of the audience's counting
+ * segments a user is in, so each membership pattern is decided once and its answer, frozen, is shared by
+ * every check with that pattern: a hot check allocates no reasons and the route serialises each answer once
+ * (see sendShared). Built per cached definition, so a definition change starts from scratch.
+ */
+export class Decider {
+  private readonly counted: string[];
+  private readonly answers = new Map<number, Eligibility>();
+
+  constructor(readonly def: AudienceDef, readonly segments: Map<string, SegmentState>) {
+    this.counted = [...new Set([...def.include, ...def.exclude])].filter((id) => counts(segments.get(id)));
+  }
+
+  decide(isMember: (segmentId: string) => boolean): Eligibility {
+    const counted = this.counted;
+    if (counted.length > MAX_PATTERN_BITS) return decide(this.def, this.segments, isMember);
+    let pattern = 0;
+    for (let i = 0; i < counted.length; i++) if (isMember(counted[i])) pattern |= 1 << i;
+    let answer = this.answers.get(pattern);
+    if (!answer) {
+      answer = deepFreeze(decide(this.def, this.segments, (id) => (pattern & (1 << counted.indexOf(id))) !== 0));
+      if (this.answers.size < MAX_PATTERNS) this.answers.set(pattern, answer);
+    }
+    return answer;
+  }
+}
+
+function deepFreeze(e: Eligibility): Eligibility {
+  for (const r of e.reasons) Object.freeze(r);
+  Object.freeze(e.reasons);
+  return Object.freeze(e);
+}

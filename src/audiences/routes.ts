@@ -1,9 +1,9 @@
 import express from 'express';
-import type { AppContext } from '../http/context.js';
+import type { AppContext, HotRoute } from '../http/context.js';
 import { validate, validateQuery } from '../http/validate.js';
 import { BatchCheck, CreateAudience, MembersQuery, UpdateAudience } from './schema.js';
 import { audienceMembers, audienceWithSize, checkUser, checkUsers, createAudience, listAudiences, updateAudience } from './audiences.js';
-import { presentAudience } from './presenter.js';
+import { presentAudience, sendShared } from './presenter.js';
 
 /** Mounted at /api/workspaces/:workspaceId. */
 export function audienceRoutes(ctx: AppContext) {
@@ -26,10 +26,6 @@ export function audienceRoutes(ctx: AppContext) {
     res.json(presentAudience(await updateAudience(ctx.db, req.workspaceId, String(req.params.audienceId), req.body)));
   });
 
-  router.get('/audiences/:audienceId/check/:userId', async (req, res) => {
-    res.json(await checkUser(ctx.db, req.workspaceId, String(req.params.audienceId), String(req.params.userId)));
-  });
-
   router.post('/audiences/:audienceId/check', validate(BatchCheck), async (req, res) => {
     const results = await checkUsers(ctx.db, req.workspaceId, String(req.params.audienceId), req.body.userIds);
     res.json({ results: req.body.reasons ? results : results.map(({ userId, eligible }) => ({ userId, eligible })) });
@@ -40,4 +36,14 @@ export function audienceRoutes(ctx: AppContext) {
   });
 
   return router;
+}
+
+/** The single check, a GET on the hot path: mounted on the API router itself (see hotScopedRoutes in http/routes.ts). */
+export function audienceHotRoutes(ctx: AppContext): HotRoute[] {
+  return [{
+    path: '/audiences/:audienceId/check/:userId',
+    handler: async (req, res) => {
+      sendShared(res, await checkUser(ctx.db, req.workspaceId, String(req.params.audienceId), String(req.params.userId)));
+    },
+  }];
 }

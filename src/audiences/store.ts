@@ -109,40 +109,53 @@ export async function loadSingleCheck(db: Db, workspaceId: string, audienceId: s
 }
 
 /**
- * Membership of one user in the listed segments (plus whether the user is known, for `everyone`
- * segments), when the audience definition is already in hand: one index scan, no joins.
+ * A user's memberships among a list of segments: bit i of `mask` stands for listed[i]. A list longer than
+ * MASK_SEGMENTS (an audience naming more than 31 segments besides `everyone` ones) comes back as `ids`.
+ * A bit mask is an int4 for PostgreSQL to build (bit_or) and for node to parse; the array_agg of ids it
+ * replaces cost PostgreSQL a memory context per user and node an array parse per row.
  */
-export async function memberOfListed(db: Db, workspaceId: string, userId: string, segmentIds: string[], withKnown: boolean): Promise<{ memberOf: Set<string>; known: boolean }> {
-  const rows = await prepared<{ segment_id: string }>(
-    db, 'ag_audience_member_of',
-    `select m.segment_id::text as segment_id from segment_members m
-      where m.workspace_id = $1 and m.user_id = $2 and m.segment_id = any ($3::uuid[])
-     union all
-     select 'known' from users u where $4::boolean and u.workspace_id = $1 and u.user_id = $2`,
-    [workspaceId, userId, segmentIds, withKnown],
+export interface ListedMembership { known: boolean; mask: number; ids: string[] | null }
+export const MASK_SEGMENTS = 31;
+
+const MASK_OF = (user: string) => `coalesce((select bit_or(1 << (array_position($2::uuid[], m.segment_id) - 1)) from segment_members m
+                       where m.workspace_id = $1 and m.user_id = ${user} and m.segment_id = any ($2::uuid[])), 0)`;
+const IDS_OF = (user: string) => `array(select m.segment_id::text from segment_members m
+                       where m.workspace_id = $1 and m.user_id = ${user} and m.segment_id = any ($2::uuid[]))`;
+
+/**
+ * Membership of one user in the listed segments (plus whether the user is known, for `everyone`
+ * segments), when the audience definition is already in hand: one row from an index-only scan of the
+ * user's memberships (and a users primary-key probe only for `everyone`).
+ */
+export async function memberOfListed(db: Db, workspaceId: string, userId: string, segmentIds: string[], withKnown: boolean): Promise<ListedMembership> {
+  const masked = segmentIds.length <= MASK_SEGMENTS;
+  const [row] = await prepared<{ known: boolean; mask: number | null; ids: string[] | null }>(
+    db, masked ? 'ag_audience_member_mask' : 'ag_audience_member_ids',
+    `select ${masked ? MASK_OF('$3') : IDS_OF('$3')} as ${masked ? 'mask' : 'ids'},
+            case when $4::boolean then exists (select 1 from users u where u.workspace_id = $1 and u.user_id = $3) else false end as known`,
+    [workspaceId, segmentIds, userId, withKnown],
   );
-  const memberOf = new Set<string>();
-  let known = false;
-  for (const r of rows) if (r.segment_id === 'known') known = true; else memberOf.add(r.segment_id);
-  return { memberOf, known };
+  return { known: row.known, mask: row.mask ?? 0, ids: row.ids ?? null };
 }
 
 /**
  * Memberships of many users in one statement: for each given user, whether it is a known user and
  * which of the listed (non-everyone) segments it belongs to.
  */
-export async function membershipsOf(db: Db, workspaceId: string, userIds: string[], segmentIds: string[], opts: { known: boolean }): Promise<Map<string, { known: boolean; memberOf: string[] }>> {
-  // Scalar subqueries (not EXISTS) keep the planner on per-user index probes instead of hashing a whole table.
+export async function membershipsOf(db: Db, workspaceId: string, userIds: string[], segmentIds: string[], opts: { known: boolean }): Promise<Map<string, ListedMembership>> {
+  const masked = segmentIds.length <= MASK_SEGMENTS;
+  // Scalar subqueries (not EXISTS, not a join) keep the planner on per-user index probes instead of hashing or
+  // scanning a whole table; the ids are sorted so the probes walk the index in order.
   const known = opts.known ? `coalesce((select true from users u where u.workspace_id = $1 and u.user_id = k.user_id), false)` : 'false';
-  const rows = await prepared<{ user_id: string; known: boolean; member_of: string[] }>(
-    db, `ag_audience_batch_${opts.known ? 'k' : 'm'}`,
-    `select k.user_id, ${known} as known,
-            coalesce((select array_agg(m.segment_id::text) from segment_members m
-                       where m.workspace_id = $1 and m.user_id = k.user_id and m.segment_id = any ($2::uuid[])), '{}') as member_of
+  const rows = await prepared<{ user_id: string; known: boolean; mask: number | null; ids: string[] | null }>(
+    db, `ag_audience_batch_${opts.known ? 'k' : 'm'}_${masked ? 'mask' : 'ids'}`,
+    `select k.user_id, ${known} as known, ${masked ? MASK_OF('k.user_id') : IDS_OF('k.user_id')} as ${masked ? 'mask' : 'ids'}
        from (select distinct unnest($3::text[]) as user_id order by 1) k`,
     [workspaceId, segmentIds, userIds],
   );
-  return new Map(rows.map((r) => [r.user_id, { known: r.known, memberOf: r.member_of }]));
+  const out = new Map<string, ListedMembership>();
+  for (const r of rows) out.set(r.user_id, { known: r.known, mask: r.mask ?? 0, ids: r.ids ?? null });
+  return out;
 }
 
 /**

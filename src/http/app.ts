@@ -8,7 +8,7 @@ import { ingestRouter } from '../ingest/routes.js';
 import { ingestHotPath } from '../ingest/hot-path.js';
 import { surveyIngestRouter } from '../surveys/routes.js';
 import { workspaceRoutes } from '../workspaces/routes.js';
-import { workspaceScopedRoutes, pageRoutes } from './routes.js';
+import { hotScopedRoutes, workspaceScopedRoutes, pageRoutes } from './routes.js';
 import { HttpError } from './errors.js';
 import { requestLog } from './request-log.js';
 import { adminSecurityHeaders } from './security-headers.js';
@@ -27,20 +27,31 @@ export function createApp(ctx: AppContext): GatewayApp {
   app.use(requestLog());
   app.use('/admin', adminSecurityHeaders());
 
-  // The ingest hot path reads its own bodies (size limits, gzip, raw bytes for signatures).
+  // The management API first: no router below serves /api, and each one a request enters without a match
+  // costs a walk of its routes and an event-loop hop (setImmediate) before the next.
+  const api = express.Router();
+  const json = express.json({ limit: '5mb' });
+  // Requests without a body (every GET, the checks among them) skip the parser: it would conclude the same.
+  api.use((req, res, next) => {
+    if (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) return json(req, res, next);
+    const r: { body?: unknown } = req;
+    if (!('body' in r)) r.body = undefined;
+    next();
+  });
+  api.use(apiSession(ctx)); // admin page session cookie (+ CSRF on writes) → req.adminSession
+  api.use(requireAdmin(ctx));
+  loadWorkspaceParam(ctx, api);
+  for (const r of hotScopedRoutes(ctx)) api.get(`/workspaces/:workspaceId${r.path}`, r.handler);
+  api.use('/workspaces', workspaceRoutes(ctx));
+  for (const router of workspaceScopedRoutes(ctx)) api.use('/workspaces/:workspaceId', router);
+  app.use('/api', api);
+
+  // Ingest on Express (Webhooks destination, CORS preflights) and surveys read their own bodies (size limits, gzip,
+  // raw bytes for signatures); the tracking-API POSTs never reach Express (the hot path below).
   app.use(ingestRouter(ctx));
   app.use(surveyIngestRouter(ctx));
   app.use(healthRoutes(ctx));
   for (const mount of pageRoutes(ctx)) app.use(mount);
-
-  const api = express.Router();
-  api.use(express.json({ limit: '5mb' }));
-  api.use(apiSession(ctx)); // admin page session cookie (+ CSRF on writes) → req.adminSession
-  api.use(requireAdmin(ctx));
-  loadWorkspaceParam(ctx, api);
-  api.use('/workspaces', workspaceRoutes(ctx));
-  for (const router of workspaceScopedRoutes(ctx)) api.use('/workspaces/:workspaceId', router);
-  app.use('/api', api);
 
   app.use((req, _res, next) => next(new HttpError(404, 'not_found', `No route for ${req.method} ${req.path}`)));
   app.use(errorHandler);

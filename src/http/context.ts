@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { RequestHandler } from 'express';
 import type { Config } from '../config.js';
 import type { SecretBox } from '../lib/crypto.js';
 import type { Clock } from '../lib/clock.js';
@@ -12,4 +13,10 @@ export interface AppContext {
   adminToken: string;
   writer: GroupCommitWriter;
   clock: Clock;
+}
+
+/** A GET under /api/workspaces/:workspaceId that is matched ahead of the area routers (see hotScopedRoutes). */
+export interface HotRoute {
+  path: string;
+  handler: RequestHandler;
 }

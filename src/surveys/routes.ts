@@ -1,5 +1,5 @@
 import express from 'express';
-import type { AppContext } from '../http/context.js';
+import type { AppContext, HotRoute } from '../http/context.js';
 import { parse, validate, validateQuery } from '../http/validate.js';
 import { readJson } from '../ingest/body.js';
 import { requireIngestKey } from '../ingest/auth.js';
@@ -11,6 +11,16 @@ import { recordResponse, recordInteraction } from './responses.js';
 import { listResponsesPage, summarizeSurvey } from './reporting.js';
 import { surveyEligibility } from './eligibility.js';
 import { presentSurvey, presentResponse } from './presenter.js';
+
+/** The eligibility check, a GET on the hot path: mounted on the API router itself (see hotScopedRoutes in http/routes.ts). */
+export function surveyHotRoutes(ctx: AppContext): HotRoute[] {
+  return [{
+    path: '/surveys/:surveyId/eligibility/:userId',
+    handler: async (req, res) => {
+      res.json(await surveyEligibility(ctx.db, req.workspaceId, String(req.params.surveyId), String(req.params.userId)));
+    },
+  }];
+}
 
 /** Management routes, mounted at /api/workspaces/:workspaceId. */
 export function surveyRoutes(ctx: AppContext) {
@@ -35,10 +45,6 @@ export function surveyRoutes(ctx: AppContext) {
 
   router.get('/surveys/:surveyId/summary', validateQuery(SummaryQuery), async (req, res) => {
     res.json(await summarizeSurvey(ctx.db, req.workspaceId, String(req.params.surveyId), res.locals.query));
-  });
-
-  router.get('/surveys/:surveyId/eligibility/:userId', async (req, res) => {
-    res.json(await surveyEligibility(ctx.db, req.workspaceId, String(req.params.surveyId), String(req.params.userId)));
   });
 
   router.get('/responses', validateQuery(ResponsesQuery), async (req, res) => {

@@ -1,7 +1,7 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import { useGateway } from '../helpers/gateway.js';
 import { aSegment, someUsers, npsSurvey } from '../surveys/factories.js';
-import { forgetAudiences } from '../../src/audiences/cache.js';
+import { cacheGeneration, cachedAudience, forgetAudiences, rememberAudience } from '../../src/audiences/cache.js';
 import { checkUser } from '../../src/audiences/audiences.js';
 
 const gw = useGateway();
@@ -62,6 +62,20 @@ describe('audience eligibility', () => {
     expect(await eligibleUsers(id)).toEqual(expected);
   });
 
+  // Memberships come back as a bit mask over the listed segments (up to 31), else as ids: both, at the edges.
+  it.each([31, 34])('an audience naming %i segments', async (n) => {
+    const many: string[] = [];
+    for (let i = 0; i < n; i++) {
+      // u2: only in the last include segment; u3: in the first include segment and in the exclude segment (the last)
+      const members = i === n - 2 ? ['u2'] : i === 0 || i === n - 1 ? ['u3'] : [];
+      many.push(await aSegment(gw.database.db, ws.id, { name: `Many ${n}.${i}`, members }));
+    }
+    const id = await audience({ include: many.slice(0, n - 1), match: 'any', exclude: many.slice(n - 1) });
+    expect(await eligibleUsers(id)).toEqual(['u2']);
+    const all = await audience({ include: [seg.A, ...many.slice(0, n - 2)], match: 'any', exclude: [many[n - 1]] });
+    expect(await eligibleUsers(all)).toEqual(['u1', 'u2', 'u5']);
+  });
+
   it('names the segments that matched, failed and excluded', async () => {
     const id = await audience({ include: [seg.A, seg.B, seg.draft], match: 'any', exclude: [seg.C] });
     const res = await gw.api.get(`${base()}/audiences/${id}/check/u5`).expect(200);
@@ -120,6 +134,25 @@ describe('audience eligibility', () => {
     const answers = await Promise.all(users.map((u) => gw.api.get(`${base()}/audiences/${id}/check/${u}`).expect(200)));
     const eligible = new Set(users.filter((_, i) => answers[i].body.eligible));
     expect([...eligible].sort()).toEqual(['u1', 'u2']);
+  });
+
+  it('concurrent checks while the definition is not cached (one reads it, the others wait) answer each user correctly', async () => {
+    const id = await audience({ include: [seg.A, seg.B], match: 'any', exclude: [seg.C] });
+    forgetAudiences();
+    const users = Array.from({ length: 60 }, (_, i) => ['u1', 'u2', 'u3', 'u4', 'u5', 'u6'][i % 6]);
+    const answers = await Promise.all(users.map((u) => gw.api.get(`${base()}/audiences/${id}/check/${u}`).expect(200)));
+    expect([...new Set(users.filter((_, i) => answers[i].body.eligible))].sort()).toEqual(['u1', 'u2']);
+  });
+
+  it('a definition read before an edit in this process is not cached', async () => {
+    const def = { id: '00000000-0000-4000-8000-000000000001', name: 'x', include: [], match: 'any' as const, exclude: [] };
+    const readAt = cacheGeneration();
+    forgetAudiences(ws.id, def.id); // an edit lands while the read was in flight
+    expect(rememberAudience(ws.id, def, new Map(), readAt).def).toBe(def); // still answers the check that read it
+    expect(cachedAudience(ws.id, def.id)).toBeUndefined();
+    rememberAudience(ws.id, def, new Map(), cacheGeneration());
+    expect(cachedAudience(ws.id, def.id)?.def).toBe(def);
+    forgetAudiences(ws.id, def.id);
   });
 
   it('validates audiences', async () => {

@@ -2,7 +2,7 @@ import type { Db } from '../db/types.js';
 import { prepared } from '../db/prepared.js';
 import type { IngestMessage } from './normalize.js';
 import type { ProfileChanges } from '../profiles/aggregate.js';
-import { newVisitorLinkCtes, newVisitorLinkParams, profileCteParams, profileCtes, profileDirtyCtes, profileDirtyParams } from '../profiles/store.js';
+import { newVisitorLinkCtes, newVisitorLinkParams, profileDirtyCtes, profileDirtyParams, profileStatement } from '../profiles/store.js';
 
 /** anonymousId → userId for anonymous ids already linked to a user, so later anonymous-only messages land on the user. */
 export async function resolveAnonymousIds(db: Db, messages: IngestMessage[]): Promise<void> {
@@ -96,15 +96,17 @@ export const NEEDS_TRANSACTION = 'AGTXN';
  */
 export async function insertEventsWithProfiles(db: Db, messages: IngestMessage[], changes: ProfileChanges, strict: boolean): Promise<{ fresh: Set<number>; allFresh: boolean }> {
   const guard = '(select all_fresh from batch)';
+  const profile = profileStatement(changes, guard);
+  const links = strict ? changes.links : [];
   const { rows } = await db.raw(
     `with ${EVENT_CTES}, batch as (
        select count(*) = ? as all_fresh from fresh
-     ), ${profileCtes(guard)}, ${profileDirtyCtes(guard)}, ${newVisitorLinkCtes(guard)}
+     ), ${profile.ctes}, ${profileDirtyCtes(guard, profile.marks)}, ${newVisitorLinkCtes(guard, links)}
      select (select coalesce(json_agg(i), '[]'::json) from fresh) as fresh,
             ${guard} as all_fresh,
             ag_require((${guard} and (select ok from links_simple)) or not ?::boolean) as checked`,
-    [eventRows(messages), messages.length, ...profileCteParams(changes), ...profileDirtyParams(changes), ...newVisitorLinkParams(strict ? changes.links : []), strict],
-  ).options(prepared('ag_insert_events_profiles'));
+    [eventRows(messages), messages.length, ...profile.params, ...profileDirtyParams(changes), ...newVisitorLinkParams(links), strict],
+  ).options(prepared(`ag_insert_events_profiles_${profile.key}${links.length ? 'l' : ''}`));
   const r = rows[0] as { fresh: number[]; all_fresh: boolean };
   return { fresh: new Set(r.fresh), allFresh: r.all_fresh };
 }

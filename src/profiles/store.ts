@@ -8,14 +8,6 @@ const DELTA_COLUMNS = `id text, traits jsonb, times jsonb, first_seen timestampt
 
 
 /**
- * The profile upserts as data-modifying CTEs (users, anonymous visitors, accounts, memberships, day counters) for
- * one statement: a commit pays one round trip and one plan for all of them, whatever the batch size. They run only
- * when `guard` (a SQL boolean) holds, which lets the ingest commit put them in the same statement as the events
- * insert (see ingest/store.ts). Each CTE sees the snapshot from before the statement, which is all any of them
- * needs: none reads another's rows. Parameters: `profileCteParams(changes)`, in this order.
- * `changed_accounts` is in scope afterwards for `ACCOUNT_MEMBERS` (members whose account traits changed).
- */
-/**
  * The SET clause that merges an upsert's traits into the row's (later time wins per trait). Most messages are
  * tracks, which carry no traits: the merge functions are skipped for them. `alias` is a constant of ours.
  */
@@ -23,8 +15,15 @@ const mergeTraits = (alias: 'u' | 'a') =>
   `traits = case when excluded.traits = '{}' then ${alias}.traits else ag_merge_traits(${alias}.traits, ${alias}.trait_times, excluded.traits, excluded.trait_times) end,
          trait_times = case when excluded.trait_times = '{}' then ${alias}.trait_times else ag_merge_times(${alias}.trait_times, excluded.trait_times) end`;
 
-export function profileCtes(guard: string): string {
-  return `users_up as (
+/** One data-modifying CTE of the profile statement and the change rows it reads (its one parameter). */
+interface Part { name: string; letter: string; sql: (guard: string) => string; rows: (c: ProfileChanges) => unknown[] }
+
+const PARTS: Part[] = [
+  {
+    name: 'users',
+    letter: 'u',
+    rows: (c) => c.users,
+    sql: (guard) => `users_up as (
        insert into users as u (workspace_id, user_id, traits, trait_times, first_seen_at, last_seen_at)
        select workspace_id, id, traits, times, first_seen, last_seen from json_to_recordset(?::json) as r(${DELTA_COLUMNS})
         where ${guard}
@@ -34,7 +33,13 @@ export function profileCtes(guard: string): string {
          last_seen_at = greatest(u.last_seen_at, excluded.last_seen_at),
          updated_at = now()
        returning workspace_id, user_id, xmax = 0 as created -- xmax 0: the row was inserted, not updated
-     ), anonymous_up as (
+     )`,
+  },
+  {
+    name: 'anonymous',
+    letter: 'v',
+    rows: (c) => c.anonymous,
+    sql: (guard) => `anonymous_up as (
        insert into anonymous_profiles as a (workspace_id, anonymous_id, traits, trait_times, first_seen_at, last_seen_at)
        select workspace_id, id, traits, times, first_seen, last_seen from json_to_recordset(?::json) as r(${DELTA_COLUMNS})
         where ${guard}
@@ -42,7 +47,13 @@ export function profileCtes(guard: string): string {
          ${mergeTraits('a')},
          first_seen_at = least(a.first_seen_at, excluded.first_seen_at),
          last_seen_at = greatest(a.last_seen_at, excluded.last_seen_at)
-     ), changed_accounts as (
+     )`,
+  },
+  {
+    name: 'accounts',
+    letter: 'a',
+    rows: (c) => c.accounts,
+    sql: (guard) => `changed_accounts as (
        select workspace_id, id, traits, times from json_to_recordset(?::json) as r(${DELTA_COLUMNS}) where ${guard}
      ), accounts_up as (
        insert into accounts as a (workspace_id, group_id, traits, trait_times)
@@ -50,27 +61,36 @@ export function profileCtes(guard: string): string {
        on conflict (workspace_id, group_id) do update set
          ${mergeTraits('a')},
          updated_at = now()
-     ), members_up as (
+     )`,
+  },
+  {
+    name: 'memberships',
+    letter: 'm',
+    rows: (c) => c.memberships,
+    sql: (guard) => `members_up as (
        insert into account_members as m (workspace_id, user_id, group_id, joined_at)
        select workspace_id, user_id, group_id, joined_at
          from json_to_recordset(?::json) as r(workspace_id uuid, user_id text, group_id text, joined_at timestamptz)
         where ${guard}
        on conflict (workspace_id, user_id, group_id) do update set joined_at = least(m.joined_at, excluded.joined_at)
-     ), counts_up as (
+     )`,
+  },
+  {
+    name: 'counts',
+    letter: 'c',
+    rows: (c) => c.counts,
+    sql: (guard) => `counts_up as (
        insert into event_counts as c (workspace_id, user_id, event, day, count)
        select workspace_id, user_id, event, day, count
          from json_to_recordset(?::json) as r(workspace_id uuid, user_id text, event text, day date, count int)
         where ${guard}
        on conflict (workspace_id, user_id, event, day) do update set count = c.count + excluded.count
-     )`;
-}
+     )`,
+  },
+];
 
-export function profileCteParams(changes: ProfileChanges): string[] {
-  return [json(changes.users), json(changes.anonymous), json(changes.accounts), json(changes.memberships), json(changes.counts)];
-}
-
-/** After `profileCtes`: the existing members of the accounts whose traits changed (their segments may change too). */
-export const ACCOUNT_MEMBERS = `select m.workspace_id, m.user_id
+/** After the accounts part: the existing members of the accounts whose traits changed (their segments may change too). */
+const ACCOUNT_MEMBERS = `select m.workspace_id, m.user_id
        from changed_accounts r cross join lateral (
          -- OFFSET 0 keeps this an index probe per changed account: flattened into a join, the planner (which
          -- guesses 100 rows for json_to_recordset) hashes every membership of the table instead.
@@ -78,27 +98,45 @@ export const ACCOUNT_MEMBERS = `select m.workspace_id, m.user_id
        ) m`;
 
 /**
- * After `profileCtes`: the dirty marks the upserts themselves call for, as (workspace_id, user_id, input): every
- * segment ('*') for a user created just now, 'account' for the members of accounts whose traits changed.
+ * The profile upserts of a batch as data-modifying CTEs (users, anonymous visitors, accounts, memberships, day
+ * counters) for one statement: a commit pays one round trip and one plan for all of them, whatever the batch size.
+ * Only the parts the batch has are in the statement (a plan's start-up and shutdown cost grows with its parts, and
+ * were most of a small commit's PostgreSQL CPU); `key` names the combination, for the prepared statement's name.
+ * They run only when `guard` (a SQL boolean) holds, which lets the ingest commit put them in the same statement as
+ * the events insert (see ingest/store.ts). Each CTE sees the snapshot from before the statement, which is all any
+ * of them needs: none reads another's rows.
+ *
+ * `marks` is a query of the dirty marks the upserts call for, as (workspace_id, user_id, input): every segment
+ * ('*') for a user created just now, 'account' for the members of accounts whose traits changed.
  */
-const NEW_MARKS = `select workspace_id, user_id, '*' from users_up where created
-         union all
-         select workspace_id, user_id, 'account' from (${ACCOUNT_MEMBERS}) am`;
+export function profileStatement(changes: ProfileChanges, guard: string): { ctes: string; params: string[]; marks: string; key: string } {
+  const parts = PARTS.filter((p) => p.rows(changes).length);
+  const has = (name: string) => parts.some((p) => p.name === name);
+  const marks = [
+    has('users') ? `select workspace_id, user_id, '*' from users_up where created` : '',
+    has('accounts') ? `select workspace_id, user_id, 'account' from (${ACCOUNT_MEMBERS}) am` : '',
+  ].filter(Boolean);
+  return {
+    ctes: parts.length ? parts.map((p) => p.sql(guard)).join(', ') : 'no_profile_change as (select 1)',
+    params: parts.map((p) => json(p.rows(changes))),
+    marks: marks.length ? marks.join(' union all ') : `select null::uuid, null::text, null::text where false`,
+    key: parts.map((p) => p.letter).join('') || 'none',
+  };
+}
 
 /**
- * After `profileCtes`: the dirty marks for the segment engine (the changes' own, '*' for users created now and
- * 'account' for the members of changed accounts), in the same statement, when `guard` holds.
- * Parameter: `json(changes.dirty)`.
+ * After the profile CTEs: the dirty marks for the segment engine (the changes' own and the upserts' `marks`), in
+ * the same statement, when `guard` holds. Parameter: `json(changes.dirty)` (`profileDirtyParams`).
  */
-export function profileDirtyCtes(guard: string): string {
+export function profileDirtyCtes(guard: string, marks: string): string {
   return `dirty_in as (
        select workspace_id, user_id, array_agg(distinct input) as inputs from (
          select r.workspace_id, r.user_id, i.input
            from json_to_recordset(?::json) as r(workspace_id uuid, user_id text, inputs json)
            cross join lateral json_array_elements_text(r.inputs) as i(input)
          union all
-         ${NEW_MARKS}
-       ) s
+         ${marks}
+       ) s (workspace_id, user_id, input)
         where ${guard}
         group by workspace_id, user_id
         order by workspace_id, user_id
@@ -107,12 +145,16 @@ export function profileDirtyCtes(guard: string): string {
      )`;
 }
 
+export const profileDirtyParams = (changes: ProfileChanges) => [json(changes.dirty)];
+
 /**
- * After `profileCtes`: the identity links the ingest commit can make in its one statement, those of visitors never
- * seen before (created linked). `links_simple` is false when some visitor already has data of its own to move to
- * the user: that needs `linkIdentities`, after the user rows exist. Parameter: `newVisitorLinkParams(links)`.
+ * The identity links the ingest commit can make in its one statement, those of visitors never seen before (created
+ * linked). `links_simple` is false when some visitor already has data of its own to move to the user: that needs
+ * `linkIdentities`, after the user rows exist. Without links it is only `links_simple`, true. Parameters:
+ * `newVisitorLinkParams(links)`.
  */
-export function newVisitorLinkCtes(guard: string): string {
+export function newVisitorLinkCtes(guard: string, links: ProfileChanges['links']): string {
+  if (!links.length) return `links_simple as (select true as ok)`;
   return `links_in as (
        select * from json_to_recordset(?::json) as p(workspace_id uuid, anonymous_id text, user_id text, at timestamptz)
      ), links_new as (
@@ -132,20 +174,19 @@ export function newVisitorLinkCtes(guard: string): string {
      )`;
 }
 
-export const newVisitorLinkParams = (links: ProfileChanges['links']) => [json(links)];
+export const newVisitorLinkParams = (links: ProfileChanges['links']) => (links.length ? [json(links)] : []);
 
-export const profileDirtyParams = (changes: ProfileChanges) => [json(changes.dirty)];
-
-/** The profile upserts alone, in one statement. Returns the dirty marks they call for (see NEW_MARKS). */
+/** The profile upserts alone, in one statement. Returns the dirty marks they call for. */
 export async function upsertProfiles(db: Db, changes: ProfileChanges): Promise<DirtyEntry[]> {
   const { users, anonymous, accounts, memberships, counts } = changes;
   if (!users.length && !anonymous.length && !accounts.length && !memberships.length && !counts.length) return [];
+  const st = profileStatement(changes, 'true');
   const { rows } = await db.raw(
-    `with ${profileCtes('true')}
-     select workspace_id, user_id, array_agg(input) as inputs from (${NEW_MARKS}) m (workspace_id, user_id, input)
+    `with ${st.ctes}
+     select workspace_id, user_id, array_agg(input) as inputs from (${st.marks}) m (workspace_id, user_id, input)
       group by workspace_id, user_id`,
-    profileCteParams(changes),
-  ).options(prepared('ag_upsert_profiles'));
+    st.params,
+  ).options(prepared(`ag_upsert_profiles_${st.key}`));
   return rows;
 }
 

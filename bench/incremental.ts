@@ -14,6 +14,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { startGateway } from '../src/server.js';
 import { loadConfig } from '../src/config.js';
+import { definitions, EVENTS, PLANS } from './lib/segment-definitions.js';
 
 const RATE = Number(process.env.RATE ?? 2000);
 const SECONDS = Number(process.env.SECONDS ?? 30);
@@ -22,31 +23,10 @@ const USERS = Number(process.env.USERS ?? 50_000);
 const server = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const dbName = `ag_bench_inc_${process.pid}`;
 const ADMIN = 'bench-admin-token-0123456789';
-const EVENTS = ['Upgrade', 'Login', 'Viewed Page', 'Invite', 'Export', 'Search', 'Share', 'Comment', 'Upload', 'Logout'];
-const PLANS = ['pro', 'free', 'team', 'enterprise'];
-
 async function admin(sql: string) {
   const c = new pg.Client({ connectionString: server });
   await c.connect();
   try { await c.query(sql); } finally { await c.end(); }
-}
-
-/** 49 segments over traits, events, windows, accounts and other segments, plus the probe segment. */
-function definitions(): unknown[] {
-  const out: unknown[] = [];
-  for (let i = 0; i < 49; i++) {
-    const event = EVENTS[i % EVENTS.length];
-    const plan = PLANS[i % PLANS.length];
-    switch (i % 5) {
-      case 0: out.push({ trait: 'plan', op: 'eq', value: plan }); break;
-      case 1: out.push({ event, count: { op: 'gte', value: 1 + (i % 3) }, withinDays: 7 }); break;
-      case 2: out.push({ all: [{ trait: 'plan', op: 'neq', value: plan }, { event, withinDays: 30 }] }); break;
-      case 3: out.push({ any: [{ trait: 'score', op: 'gte', value: 50 + i }, { attribute: 'lastSeenAt', op: 'within_last', days: 1 }] }); break;
-      default: out.push({ all: [{ event, where: [{ property: 'plan', op: 'eq', value: plan }] }, { not: { trait: 'plan', op: 'eq', value: 'free' } }] });
-    }
-  }
-  out.push({ event: 'Probe' });
-  return out;
 }
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];

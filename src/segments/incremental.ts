@@ -3,10 +3,11 @@ import type { AppContext } from '../http/context.js';
 import type { Loop } from '../worker-registry.js';
 import { addJobs } from '../outbound/queue.js';
 import { logger } from '../lib/logger.js';
-import { selectMatching } from './compile.js';
+import { compilePredicate } from './compile.js';
+import type { Frag } from './sql.js';
 import { indexKeysFor, inputsOf, topologicalLevels } from './dependencies.js';
 import { withRetry } from './evaluate.js';
-import { activeDynamicSegments, applyDiffsRows, segmentTypes, type DiffSpec, type MembershipChange, type SegmentRow } from './store.js';
+import { activeDynamicSegments, applyLevel, segmentTypes, type MembershipChange, type SegmentRow } from './store.js';
 
 interface DirtyRow { workspace_id: string; user_id: string; inputs: string[] }
 
@@ -48,6 +49,9 @@ export async function evaluateDirtyBatch(db: Knex, now: Date, batchSize = 500): 
     );
     const dirty = rows as DirtyRow[];
     if (!dirty.length) return 0;
+    // The level statement's estimated cost counts every segment's subqueries for every pair (a CASE runs only one):
+    // above jit_above_cost PostgreSQL would spend seconds compiling a statement that runs in milliseconds.
+    await trx.raw('set local jit = off');
     const byWorkspace = new Map<string, DirtyRow[]>();
     for (const r of dirty) {
       const list = byWorkspace.get(r.workspace_id);
@@ -91,15 +95,16 @@ async function evaluateUsers(trx: Knex.Transaction, workspaceId: string, segment
   // Level by level (a segment comes after the segments it reads), one statement per level: a change in a referenced
   // segment reaches the segments that read it within this batch.
   for (const level of topologicalLevels(segments)) {
-    const diffs: DiffSpec[] = [];
+    const specs: { id: string; predicate: Frag }[] = [];
+    const pairs: { k: number; userId: string }[] = [];
     for (const segment of level) {
       const userIds = candidates.get(segment.id);
       if (!userIds?.size) continue;
-      const scope = [...userIds];
-      const target = selectMatching(segment.definition!, { workspaceId, now, userIds: scope, segmentTypes: types });
-      diffs.push({ workspaceId, segmentId: segment.id, target, scope, cause: 'incremental', at: now });
+      const k = specs.length;
+      specs.push({ id: segment.id, predicate: compilePredicate(segment.definition!, { workspaceId, now, perUser: true, segmentTypes: types }) });
+      for (const userId of userIds) pairs.push({ k, userId });
     }
-    for (const c of await applyDiffsRows(trx, diffs)) {
+    for (const c of await applyLevel(trx, { workspaceId, segments: specs, pairs, cause: 'incremental', at: now })) {
       out.push({ ...c, workspace_id: workspaceId });
       for (const dependent of index.segmentsFor(`segment:${c.segment_id}`)) touch(dependent, c.user_id);
     }

@@ -7,9 +7,10 @@ import { compilePredicate } from './compile.js';
 import type { Frag } from './sql.js';
 import { indexKeysFor, inputsOf, topologicalLevels } from './dependencies.js';
 import { withRetry } from './evaluate.js';
+import { claimDirty, releaseClaims, takeClaims, type DirtyEntry } from './dirty.js';
 import { activeDynamicSegments, applyLevel, segmentTypes, type MembershipChange, type SegmentRow } from './store.js';
 
-interface DirtyRow { workspace_id: string; user_id: string; inputs: string[] }
+type DirtyRow = DirtyEntry;
 
 /** The effect job the outbound area delivers (briefing: cross-area contracts). */
 export interface MembershipJob { workspaceId: string; segmentId: string; userId: string; change: 'entered' | 'exited'; at: string; logId: number }
@@ -33,48 +34,51 @@ class InputIndex {
 }
 
 /**
- * Takes one batch of dirty users (FOR UPDATE SKIP LOCKED: several workers share the queue) and re-checks, for each,
- * the active dynamic segments whose inputs changed, with the same compiled SQL as full evaluation restricted to the
- * batch. Writes the diff, logs it (cause incremental) and adds `segment.membership` effect jobs, all in one
- * transaction with the removal of the dirty rows. Returns how many dirty users it took.
+ * Takes one batch of dirty users and re-checks, for each, the active dynamic segments whose inputs changed, with the
+ * same compiler as full evaluation (restricted to each user). The batch is claimed first in a statement of its own
+ * (see ag_claim_dirty: ingest never waits for an evaluation); the claims are released in the transaction that writes
+ * the diff, logs it (cause incremental) and adds the `segment.membership` effect jobs, or put back if it fails.
+ * Returns how many dirty users it took.
  */
-export async function evaluateDirtyBatch(db: Knex, now: Date, batchSize = 500): Promise<number> {
-  return withRetry(() => db.transaction(async (trx) => {
-    const { rows } = await trx.raw(
-      `delete from dirty_users d
-        using (select workspace_id, user_id from dirty_users order by marked_at limit ? for update skip locked) s
-        where d.workspace_id = s.workspace_id and d.user_id = s.user_id
-        returning d.workspace_id, d.user_id, d.inputs`,
-      [batchSize],
-    );
-    const dirty = rows as DirtyRow[];
-    if (!dirty.length) return 0;
-    // The level statement's estimated cost counts every segment's subqueries for every pair (a CASE runs only one):
-    // above jit_above_cost PostgreSQL would spend seconds compiling a statement that runs in milliseconds.
-    await trx.raw('set local jit = off');
-    const byWorkspace = new Map<string, DirtyRow[]>();
-    for (const r of dirty) {
-      const list = byWorkspace.get(r.workspace_id);
-      if (list) list.push(r);
-      else byWorkspace.set(r.workspace_id, [r]);
-    }
-    const segments = await activeDynamicSegments(trx, [...byWorkspace.keys()]);
-    const changes: Change[] = [];
-    for (const [workspaceId, users] of byWorkspace) {
-      const mine = segments.filter((s) => s.workspace_id === workspaceId);
-      if (mine.length) changes.push(...await evaluateUsers(trx, workspaceId, mine, users, now));
-    }
-    const jobs: MembershipJob[] = changes.map((c) => ({
-      workspaceId: c.workspace_id,
-      segmentId: c.segment_id,
-      userId: c.user_id,
-      change: c.change,
-      at: new Date(c.at).toISOString(),
-      logId: Number(c.id),
-    }));
-    await addJobs(trx, 'segment.membership', jobs);
-    return dirty.length;
+export async function evaluateDirtyBatch(db: Knex, now: Date, batchSize = 500, opts: { recoverAfterSeconds?: number } = {}): Promise<number> {
+  const claimed = await claimDirty(db, batchSize, opts.recoverAfterSeconds);
+  if (!claimed.length) return 0;
+  try {
+    await withRetry(() => db.transaction((trx) => evaluateClaimed(trx, claimed, now)));
+  } catch (e) {
+    await releaseClaims(db, claimed).catch((err) => logger.error({ err }, 'could not put claimed dirty users back (recovered after the claim timeout)'));
+    throw e;
+  }
+  return claimed.length;
+}
+
+async function evaluateClaimed(trx: Knex.Transaction, claimed: DirtyRow[], now: Date): Promise<void> {
+  const dirty = await takeClaims(trx, claimed);
+  if (!dirty.length) return;
+  // The level statement's estimated cost counts every segment's subqueries for every pair (a CASE runs only one):
+  // above jit_above_cost PostgreSQL would spend seconds compiling a statement that runs in milliseconds.
+  await trx.raw('set local jit = off');
+  const byWorkspace = new Map<string, DirtyRow[]>();
+  for (const r of dirty) {
+    const list = byWorkspace.get(r.workspace_id);
+    if (list) list.push(r);
+    else byWorkspace.set(r.workspace_id, [r]);
+  }
+  const segments = await activeDynamicSegments(trx, [...byWorkspace.keys()]);
+  const changes: Change[] = [];
+  for (const [workspaceId, users] of byWorkspace) {
+    const mine = segments.filter((s) => s.workspace_id === workspaceId);
+    if (mine.length) changes.push(...await evaluateUsers(trx, workspaceId, mine, users, now));
+  }
+  const jobs: MembershipJob[] = changes.map((c) => ({
+    workspaceId: c.workspace_id,
+    segmentId: c.segment_id,
+    userId: c.user_id,
+    change: c.change,
+    at: new Date(c.at).toISOString(),
+    logId: Number(c.id),
   }));
+  await addJobs(trx, 'segment.membership', jobs);
 }
 
 type Change = MembershipChange & { workspace_id: string };
@@ -122,15 +126,21 @@ export async function evaluateUntilIdle(db: Knex, now: () => Date, batchSize = 5
   }
 }
 
+/** Claims older than this that no transaction holds go back to the queue (a worker died between claim and commit). */
+const CLAIM_TIMEOUT_SECONDS = 60;
+
 /** The worker-role loop: drains batches back to back, polls every EVALUATOR_INTERVAL_MS when idle. */
 export function startIncrementalEvaluator(ctx: AppContext): Loop {
   let running = true;
   let wake: (() => void) | undefined;
   const sleep = (ms: number) => new Promise<void>((r) => { wake = r; setTimeout(r, ms); });
+  let lastRecovery = 0;
   const done = (async () => {
     while (running) {
       try {
-        const n = await evaluateDirtyBatch(ctx.db, ctx.clock.now(), Number(process.env.EVALUATOR_BATCH ?? 200));
+        const recover = Date.now() - lastRecovery > 10_000;
+        if (recover) lastRecovery = Date.now();
+        const n = await evaluateDirtyBatch(ctx.db, ctx.clock.now(), Number(process.env.EVALUATOR_BATCH ?? 500), { recoverAfterSeconds: recover ? CLAIM_TIMEOUT_SECONDS : undefined });
         if (!n) await sleep(ctx.config.EVALUATOR_INTERVAL_MS);
       } catch (e) {
         logger.error({ err: e }, 'incremental evaluation failed');

@@ -182,17 +182,19 @@ export async function applyLevel(db: Db, l: LevelSpec): Promise<MembershipChange
     ), s as materialized (
       select (s.n - 1)::int as k, s.id from unnest(${l.segments.map((x) => x.id)}::uuid[]) with ordinality as s(id, n)
     ), target as materialized (
-      -- The batch's users by primary key (never a scan of the workspace's users), then each pair's own predicate.
+      -- Each user by primary key (a unique probe whatever the statistics say: offset 0 keeps the subquery a per-row
+      -- probe), then each pair's own predicate.
       select b.k, b.user_id
-        from (select * from users u where u.workspace_id = ${ws} and u.user_id = any(${users}::text[]) offset 0) u
+        from unnest(${users}::text[]) as x(user_id)
+        cross join lateral (select * from users u where u.workspace_id = ${ws} and u.user_id = x.user_id offset 0) u
         join b on b.user_id = u.user_id
        where case b.k ${cases} else false end
     ), cur as materialized (
-      -- The batch's current memberships, one probe per user (segment_members_user_idx), kept for the pairs only.
-      select m.k, m.user_id, m.tid
-        from (select s.k, m.user_id, m.ctid as tid from segment_members m join s on s.id = m.segment_id
-               where m.workspace_id = ${ws} and m.user_id = any(${users}::text[]) offset 0) m
-        join b on b.k = m.k and b.user_id = m.user_id
+      -- The pairs' current memberships, one primary-key probe per pair.
+      select b.k, b.user_id, m.tid
+        from b join s on s.k = b.k
+        cross join lateral (select m.ctid as tid from segment_members m
+                             where m.workspace_id = ${ws} and m.segment_id = s.id and m.user_id = b.user_id offset 0) m
     ), diff as materialized (
       select coalesce(t.k, c.k) as k, coalesce(t.user_id, c.user_id) as user_id, t.user_id is not null as entering, c.tid
         from target t full join cur c on c.k = t.k and c.user_id = t.user_id

@@ -15,6 +15,8 @@ import pg from 'pg';
 import { startGateway } from '../src/server.js';
 import { loadConfig } from '../src/config.js';
 import { definitions, EVENTS, PLANS } from './lib/segment-definitions.js';
+import { backgroundLoops } from '../src/worker-registry.js';
+import { outboundRunner } from '../src/outbound/runner.js';
 
 const RATE = Number(process.env.RATE ?? 2000);
 const SECONDS = Number(process.env.SECONDS ?? 30);
@@ -34,6 +36,11 @@ const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, 
 async function main() {
   console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model} (shared with other engineers' tests), ${Math.round(os.totalmem() / 2 ** 30)} GB`);
   console.log(`load: ${RATE} events/s for ${SECONDS} s in batches of ${BATCH}, ${USERS.toLocaleString()} users, 50 active segments; app and load generator in one process\n`);
+  // The effect jobs are written (the figure is up to their existence) but not delivered unless DELIVER=1: delivery is
+  // measured by bench/outbound.ts, and here its 500 concurrent jobs would share the app's 10 connections with ingest
+  // and the evaluator (thousands of membership changes per second at this rate).
+  if (!process.env.DELIVER) backgroundLoops.splice(backgroundLoops.indexOf(outboundRunner), 1);
+  console.log(`effect delivery ${process.env.DELIVER ? 'on' : 'off (DELIVER=1 to run the outbound runner too)'}; evaluator batch ${process.env.EVALUATOR_BATCH ?? 'default'}`);
   await admin(`create database ${dbName}`);
   const u = new URL(server);
   u.pathname = `/${dbName}`;

@@ -132,10 +132,17 @@ const CLAIM_TIMEOUT_SECONDS = 60;
 /** The worker-role loop: drains batches back to back, polls every EVALUATOR_INTERVAL_MS when idle. */
 export function startIncrementalEvaluator(ctx: AppContext): Loop {
   let running = true;
-  let wake: (() => void) | undefined;
-  const sleep = (ms: number) => new Promise<void>((r) => { wake = r; setTimeout(r, ms); });
+  const sleepers = new Set<() => void>();
+  const sleep = (ms: number) => new Promise<void>((r) => {
+    const wakeUp = () => { sleepers.delete(wakeUp); clearTimeout(t); r(); };
+    const t = setTimeout(wakeUp, ms);
+    sleepers.add(wakeUp);
+  });
   let lastRecovery = 0;
-  const done = (async () => {
+  // EVALUATOR_LOOPS loops side by side (claims keep each user to one of them): while one waits for its statement,
+  // another can claim and evaluate (PostgreSQL runs them on separate backends).
+  const loops = Math.max(1, Number(process.env.EVALUATOR_LOOPS ?? 1));
+  const done = Promise.all(Array.from({ length: loops }, async () => {
     while (running) {
       try {
         const recover = Date.now() - lastRecovery > 10_000;
@@ -147,11 +154,11 @@ export function startIncrementalEvaluator(ctx: AppContext): Loop {
         await sleep(1000);
       }
     }
-  })();
+  }));
   return {
     async stop() {
       running = false;
-      wake?.();
+      for (const w of [...sleepers]) w();
       await done;
     },
   };

@@ -126,8 +126,12 @@ export async function evaluateUntilIdle(db: Knex, now: () => Date, batchSize = 5
   }
 }
 
-/** Claims older than this that no transaction holds go back to the queue (a worker died between claim and commit). */
-const CLAIM_TIMEOUT_SECONDS = 60;
+/**
+ * Claims older than this that no transaction holds go back to the queue (a worker died between claim and commit).
+ * Short is safe: a live worker holds its claims unlocked only between its claim and its takeClaims, and if they were
+ * put back meanwhile it evaluates only those it still holds.
+ */
+const CLAIM_TIMEOUT_SECONDS = 10;
 
 /** The worker-role loop: drains batches back to back, polls every EVALUATOR_INTERVAL_MS when idle. */
 export function startIncrementalEvaluator(ctx: AppContext): Loop {
@@ -145,7 +149,7 @@ export function startIncrementalEvaluator(ctx: AppContext): Loop {
   const done = Promise.all(Array.from({ length: loops }, async () => {
     while (running) {
       try {
-        const recover = Date.now() - lastRecovery > 10_000;
+        const recover = Date.now() - lastRecovery > 5_000;
         if (recover) lastRecovery = Date.now();
         const n = await evaluateDirtyBatch(ctx.db, ctx.clock.now(), Number(process.env.EVALUATOR_BATCH ?? 500), { recoverAfterSeconds: recover ? CLAIM_TIMEOUT_SECONDS : undefined });
         if (!n) await sleep(ctx.config.EVALUATOR_INTERVAL_MS);

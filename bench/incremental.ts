@@ -14,6 +14,9 @@ import path from 'node:path';
 import pg from 'pg';
 import { startGateway } from '../src/server.js';
 import { loadConfig } from '../src/config.js';
+import { definitions, EVENTS, PLANS } from './lib/segment-definitions.js';
+import { backgroundLoops } from '../src/worker-registry.js';
+import { outboundRunner } from '../src/outbound/runner.js';
 
 const RATE = Number(process.env.RATE ?? 2000);
 const SECONDS = Number(process.env.SECONDS ?? 30);
@@ -22,31 +25,10 @@ const USERS = Number(process.env.USERS ?? 50_000);
 const server = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const dbName = `ag_bench_inc_${process.pid}`;
 const ADMIN = 'bench-admin-token-0123456789';
-const EVENTS = ['Upgrade', 'Login', 'Viewed Page', 'Invite', 'Export', 'Search', 'Share', 'Comment', 'Upload', 'Logout'];
-const PLANS = ['pro', 'free', 'team', 'enterprise'];
-
 async function admin(sql: string) {
   const c = new pg.Client({ connectionString: server });
   await c.connect();
   try { await c.query(sql); } finally { await c.end(); }
-}
-
-/** 49 segments over traits, events, windows, accounts and other segments, plus the probe segment. */
-function definitions(): unknown[] {
-  const out: unknown[] = [];
-  for (let i = 0; i < 49; i++) {
-    const event = EVENTS[i % EVENTS.length];
-    const plan = PLANS[i % PLANS.length];
-    switch (i % 5) {
-      case 0: out.push({ trait: 'plan', op: 'eq', value: plan }); break;
-      case 1: out.push({ event, count: { op: 'gte', value: 1 + (i % 3) }, withinDays: 7 }); break;
-      case 2: out.push({ all: [{ trait: 'plan', op: 'neq', value: plan }, { event, withinDays: 30 }] }); break;
-      case 3: out.push({ any: [{ trait: 'score', op: 'gte', value: 50 + i }, { attribute: 'lastSeenAt', op: 'within_last', days: 1 }] }); break;
-      default: out.push({ all: [{ event, where: [{ property: 'plan', op: 'eq', value: plan }] }, { not: { trait: 'plan', op: 'eq', value: 'free' } }] });
-    }
-  }
-  out.push({ event: 'Probe' });
-  return out;
 }
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -54,6 +36,11 @@ const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, 
 async function main() {
   console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model} (shared with other engineers' tests), ${Math.round(os.totalmem() / 2 ** 30)} GB`);
   console.log(`load: ${RATE} events/s for ${SECONDS} s in batches of ${BATCH}, ${USERS.toLocaleString()} users, 50 active segments; app and load generator in one process\n`);
+  // The effect jobs are written (the figure is up to their existence) but not delivered unless DELIVER=1: delivery is
+  // measured by bench/outbound.ts, and here its 500 concurrent jobs would share the app's 10 connections with ingest
+  // and the evaluator (thousands of membership changes per second at this rate).
+  if (!process.env.DELIVER) backgroundLoops.splice(backgroundLoops.indexOf(outboundRunner), 1);
+  console.log(`effect delivery ${process.env.DELIVER ? 'on' : 'off (DELIVER=1 to run the outbound runner too)'}; evaluator batch ${process.env.EVALUATOR_BATCH ?? 'default'}`);
   await admin(`create database ${dbName}`);
   const u = new URL(server);
   u.pathname = `/${dbName}`;

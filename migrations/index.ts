@@ -6,6 +6,7 @@ import * as outbound from './20261123300000_outbound.js';
 import * as users from './20261123600000_users.js';
 import * as workerHeartbeats from './20261123700000_worker_heartbeats.js';
 import * as admin from './20261123400000_admin.js';
+import * as dirtyClaims from './20261123800000_dirty_claims.js';
 import * as segmentMembersCovering from './20261123810000_segment_members_covering.js';
 import * as ingestSingleStatement from './20261123900000_ingest_single_statement.js';
 
@@ -21,6 +22,7 @@ export const migrations: Record<string, { up(k: Knex): Promise<void>; down(k: Kn
   '20261123600000_users': users,
   '20261123700000_worker_heartbeats': workerHeartbeats,
   '20261123400000_admin': admin,
+  '20261123800000_dirty_claims': dirtyClaims,
   '20261123810000_segment_members_covering': segmentMembersCovering,
   '20261123900000_ingest_single_statement': ingestSingleStatement,
 };

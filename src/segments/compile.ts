@@ -10,8 +10,13 @@ export interface CompileContext {
   workspaceId: string;
   /** "now" for time windows: a bound value from ctx.clock, never now() in SQL. */
   now: Date;
-  /** Restricts every subquery to these users (incremental evaluation, explain); absent = all users. */
+  /** Restricts every subquery to these users (explain, populate); absent = all users. */
   userIds?: string[];
+  /**
+   * Restricts every subquery to the outer row's user (`= u.user_id`): the predicate is evaluated per user, each
+   * subquery an index probe of that user's rows (incremental evaluation: a few users, many segments at once).
+   */
+  perUser?: boolean;
   /** Types of the segments this definition may reference (an `everyone` segment needs no stored list). */
   segmentTypes: ReadonlyMap<string, string>;
 }
@@ -50,8 +55,9 @@ function group(parts: Frag[], op: ' and ' | ' or '): Frag {
   return sql`(${join(parts, op)})`;
 }
 
-/** ` and <col> = any(?)` when the evaluation is restricted to a batch of users. */
+/** ` and <col> = u.user_id` (per user) or ` and <col> = any(?)` (a list of users) when the evaluation is restricted. */
 function onlyUsers(col: Frag, ctx: CompileContext): Frag {
+  if (ctx.perUser) return sql` and ${col} = u.user_id`;
   return ctx.userIds ? sql` and ${col} = any(${ctx.userIds}::text[])` : new Frag('', []);
 }
 

@@ -36,3 +36,50 @@ export function upsertDirty(source: string): string {
        -- A user already marked for these inputs is left alone: no row rewrite on every event of a busy user.
        where not d.inputs @> excluded.inputs`;
 }
+
+/**
+ * Claims up to `n` dirty users for evaluation in one short statement of its own (ag_claim_dirty: moved to
+ * dirty_claims, committed at once), so ingest marking the same users again never waits for the evaluation.
+ * `recoverAfterSeconds`: first put back claims that old which no transaction holds (a worker died mid-batch).
+ */
+export async function claimDirty(db: Db, n: number, recoverAfterSeconds?: number): Promise<DirtyEntry[]> {
+  const { rows } = await db.raw(
+    `select workspace_id, user_id, inputs from ag_claim_dirty(?, ?::interval)`,
+    [n, recoverAfterSeconds === undefined ? null : `${recoverAfterSeconds} seconds`],
+  );
+  return rows as DirtyEntry[];
+}
+
+const keysOf = (entries: DirtyEntry[]) => [entries.map((e) => e.workspace_id), entries.map((e) => e.user_id)];
+
+/**
+ * In the evaluation transaction: deletes this worker's claims (locking them until commit) and returns the ones it
+ * still holds; a claim that went stale and was put back is someone else's now and is not evaluated here.
+ */
+export async function takeClaims(db: Db, entries: DirtyEntry[]): Promise<DirtyEntry[]> {
+  const { rows } = await db.raw(
+    `delete from dirty_claims c
+      using unnest(?::uuid[], ?::text[]) as k(workspace_id, user_id)
+      where c.workspace_id = k.workspace_id and c.user_id = k.user_id
+      returning c.workspace_id, c.user_id, c.inputs`,
+    keysOf(entries),
+  );
+  return rows as DirtyEntry[];
+}
+
+/** After a failed evaluation: the claims go back to dirty_users (merged with marks made since). */
+export async function releaseClaims(db: Db, entries: DirtyEntry[]): Promise<void> {
+  await db.raw(
+    `with c as (
+       delete from dirty_claims c
+        using unnest(?::uuid[], ?::text[]) as k(workspace_id, user_id)
+        where c.workspace_id = k.workspace_id and c.user_id = k.user_id
+       returning c.workspace_id, c.user_id, c.inputs
+     )
+     insert into dirty_users as d (workspace_id, user_id, inputs)
+     select workspace_id, user_id, inputs from c order by workspace_id, user_id
+     on conflict (workspace_id, user_id) do update
+       set inputs = array(select distinct x from unnest(d.inputs || excluded.inputs) x)`,
+    keysOf(entries),
+  );
+}

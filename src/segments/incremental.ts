@@ -3,12 +3,14 @@ import type { AppContext } from '../http/context.js';
 import type { Loop } from '../worker-registry.js';
 import { addJobs } from '../outbound/queue.js';
 import { logger } from '../lib/logger.js';
-import { selectMatching } from './compile.js';
+import { compilePredicate } from './compile.js';
+import type { Frag } from './sql.js';
 import { indexKeysFor, inputsOf, topologicalLevels } from './dependencies.js';
 import { withRetry } from './evaluate.js';
-import { activeDynamicSegments, applyDiffsRows, segmentTypes, type DiffSpec, type MembershipChange, type SegmentRow } from './store.js';
+import { claimDirty, releaseClaims, takeClaims, type DirtyEntry } from './dirty.js';
+import { activeDynamicSegments, applyLevel, segmentTypes, type MembershipChange, type SegmentRow } from './store.js';
 
-interface DirtyRow { workspace_id: string; user_id: string; inputs: string[] }
+type DirtyRow = DirtyEntry;
 
 /** The effect job the outbound area delivers (briefing: cross-area contracts). */
 export interface MembershipJob { workspaceId: string; segmentId: string; userId: string; change: 'entered' | 'exited'; at: string; logId: number }
@@ -32,45 +34,51 @@ class InputIndex {
 }
 
 /**
- * Takes one batch of dirty users (FOR UPDATE SKIP LOCKED: several workers share the queue) and re-checks, for each,
- * the active dynamic segments whose inputs changed, with the same compiled SQL as full evaluation restricted to the
- * batch. Writes the diff, logs it (cause incremental) and adds `segment.membership` effect jobs, all in one
- * transaction with the removal of the dirty rows. Returns how many dirty users it took.
+ * Takes one batch of dirty users and re-checks, for each, the active dynamic segments whose inputs changed, with the
+ * same compiler as full evaluation (restricted to each user). The batch is claimed first in a statement of its own
+ * (see ag_claim_dirty: ingest never waits for an evaluation); the claims are released in the transaction that writes
+ * the diff, logs it (cause incremental) and adds the `segment.membership` effect jobs, or put back if it fails.
+ * Returns how many dirty users it took.
  */
-export async function evaluateDirtyBatch(db: Knex, now: Date, batchSize = 500): Promise<number> {
-  return withRetry(() => db.transaction(async (trx) => {
-    const { rows } = await trx.raw(
-      `delete from dirty_users d
-        using (select workspace_id, user_id from dirty_users order by marked_at limit ? for update skip locked) s
-        where d.workspace_id = s.workspace_id and d.user_id = s.user_id
-        returning d.workspace_id, d.user_id, d.inputs`,
-      [batchSize],
-    );
-    const dirty = rows as DirtyRow[];
-    if (!dirty.length) return 0;
-    const byWorkspace = new Map<string, DirtyRow[]>();
-    for (const r of dirty) {
-      const list = byWorkspace.get(r.workspace_id);
-      if (list) list.push(r);
-      else byWorkspace.set(r.workspace_id, [r]);
-    }
-    const segments = await activeDynamicSegments(trx, [...byWorkspace.keys()]);
-    const changes: Change[] = [];
-    for (const [workspaceId, users] of byWorkspace) {
-      const mine = segments.filter((s) => s.workspace_id === workspaceId);
-      if (mine.length) changes.push(...await evaluateUsers(trx, workspaceId, mine, users, now));
-    }
-    const jobs: MembershipJob[] = changes.map((c) => ({
-      workspaceId: c.workspace_id,
-      segmentId: c.segment_id,
-      userId: c.user_id,
-      change: c.change,
-      at: new Date(c.at).toISOString(),
-      logId: Number(c.id),
-    }));
-    await addJobs(trx, 'segment.membership', jobs);
-    return dirty.length;
+export async function evaluateDirtyBatch(db: Knex, now: Date, batchSize = 500, opts: { recoverAfterSeconds?: number } = {}): Promise<number> {
+  const claimed = await claimDirty(db, batchSize, opts.recoverAfterSeconds);
+  if (!claimed.length) return 0;
+  try {
+    await withRetry(() => db.transaction((trx) => evaluateClaimed(trx, claimed, now)));
+  } catch (e) {
+    await releaseClaims(db, claimed).catch((err) => logger.error({ err }, 'could not put claimed dirty users back (recovered after the claim timeout)'));
+    throw e;
+  }
+  return claimed.length;
+}
+
+async function evaluateClaimed(trx: Knex.Transaction, claimed: DirtyRow[], now: Date): Promise<void> {
+  const dirty = await takeClaims(trx, claimed);
+  if (!dirty.length) return;
+  // The level statement's estimated cost counts every segment's subqueries for every pair (a CASE runs only one):
+  // above jit_above_cost PostgreSQL would spend seconds compiling a statement that runs in milliseconds.
+  await trx.raw('set local jit = off');
+  const byWorkspace = new Map<string, DirtyRow[]>();
+  for (const r of dirty) {
+    const list = byWorkspace.get(r.workspace_id);
+    if (list) list.push(r);
+    else byWorkspace.set(r.workspace_id, [r]);
+  }
+  const segments = await activeDynamicSegments(trx, [...byWorkspace.keys()]);
+  const changes: Change[] = [];
+  for (const [workspaceId, users] of byWorkspace) {
+    const mine = segments.filter((s) => s.workspace_id === workspaceId);
+    if (mine.length) changes.push(...await evaluateUsers(trx, workspaceId, mine, users, now));
+  }
+  const jobs: MembershipJob[] = changes.map((c) => ({
+    workspaceId: c.workspace_id,
+    segmentId: c.segment_id,
+    userId: c.user_id,
+    change: c.change,
+    at: new Date(c.at).toISOString(),
+    logId: Number(c.id),
   }));
+  await addJobs(trx, 'segment.membership', jobs);
 }
 
 type Change = MembershipChange & { workspace_id: string };
@@ -91,15 +99,16 @@ async function evaluateUsers(trx: Knex.Transaction, workspaceId: string, segment
   // Level by level (a segment comes after the segments it reads), one statement per level: a change in a referenced
   // segment reaches the segments that read it within this batch.
   for (const level of topologicalLevels(segments)) {
-    const diffs: DiffSpec[] = [];
+    const specs: { id: string; predicate: Frag }[] = [];
+    const pairs: { k: number; userId: string }[] = [];
     for (const segment of level) {
       const userIds = candidates.get(segment.id);
       if (!userIds?.size) continue;
-      const scope = [...userIds];
-      const target = selectMatching(segment.definition!, { workspaceId, now, userIds: scope, segmentTypes: types });
-      diffs.push({ workspaceId, segmentId: segment.id, target, scope, cause: 'incremental', at: now });
+      const k = specs.length;
+      specs.push({ id: segment.id, predicate: compilePredicate(segment.definition!, { workspaceId, now, perUser: true, segmentTypes: types }) });
+      for (const userId of userIds) pairs.push({ k, userId });
     }
-    for (const c of await applyDiffsRows(trx, diffs)) {
+    for (const c of await applyLevel(trx, { workspaceId, segments: specs, pairs, cause: 'incremental', at: now })) {
       out.push({ ...c, workspace_id: workspaceId });
       for (const dependent of index.segmentsFor(`segment:${c.segment_id}`)) touch(dependent, c.user_id);
     }
@@ -117,26 +126,43 @@ export async function evaluateUntilIdle(db: Knex, now: () => Date, batchSize = 5
   }
 }
 
+/**
+ * Claims older than this that no transaction holds go back to the queue (a worker died between claim and commit).
+ * Short is safe: a live worker holds its claims unlocked only between its claim and its takeClaims, and if they were
+ * put back meanwhile it evaluates only those it still holds.
+ */
+const CLAIM_TIMEOUT_SECONDS = 10;
+
 /** The worker-role loop: drains batches back to back, polls every EVALUATOR_INTERVAL_MS when idle. */
 export function startIncrementalEvaluator(ctx: AppContext): Loop {
   let running = true;
-  let wake: (() => void) | undefined;
-  const sleep = (ms: number) => new Promise<void>((r) => { wake = r; setTimeout(r, ms); });
-  const done = (async () => {
+  const sleepers = new Set<() => void>();
+  const sleep = (ms: number) => new Promise<void>((r) => {
+    const wakeUp = () => { sleepers.delete(wakeUp); clearTimeout(t); r(); };
+    const t = setTimeout(wakeUp, ms);
+    sleepers.add(wakeUp);
+  });
+  let lastRecovery = 0;
+  // EVALUATOR_LOOPS loops side by side (claims keep each user to one of them): while one waits for its statement,
+  // another can claim and evaluate (PostgreSQL runs them on separate backends).
+  const loops = Math.max(1, Number(process.env.EVALUATOR_LOOPS ?? 1));
+  const done = Promise.all(Array.from({ length: loops }, async () => {
     while (running) {
       try {
-        const n = await evaluateDirtyBatch(ctx.db, ctx.clock.now(), Number(process.env.EVALUATOR_BATCH ?? 200));
+        const recover = Date.now() - lastRecovery > 5_000;
+        if (recover) lastRecovery = Date.now();
+        const n = await evaluateDirtyBatch(ctx.db, ctx.clock.now(), Number(process.env.EVALUATOR_BATCH ?? 500), { recoverAfterSeconds: recover ? CLAIM_TIMEOUT_SECONDS : undefined });
         if (!n) await sleep(ctx.config.EVALUATOR_INTERVAL_MS);
       } catch (e) {
         logger.error({ err: e }, 'incremental evaluation failed');
         await sleep(1000);
       }
     }
-  })();
+  }));
   return {
     async stop() {
       running = false;
-      wake?.();
+      for (const w of [...sleepers]) w();
       await done;
     },
   };

@@ -26,7 +26,7 @@ export function sql(strings: TemplateStringsArray, ...values: unknown[]): Frag {
 }
 
 /** Joins fragments with a fixed separator (SQL text we wrote, never input). */
-export function join(frags: Frag[], separator: ' and ' | ' or ' | ', ' | ' union all '): Frag {
+export function join(frags: Frag[], separator: ' and ' | ' or ' | ', ' | ' union all ' | ' '): Frag {
   return new Frag(frags.map((f) => f.text).join(separator), frags.flatMap((f) => f.bindings));
 }
 

@@ -150,17 +150,73 @@ export async function applyDiffCounts(db: Db, d: DiffSpec): Promise<{ entered: n
   return { entered: Number(r.entered), exited: Number(r.exited) };
 }
 
-/** Same diff, returning each logged change (incremental evaluation needs them for effect jobs). */
+/** Same diff, returning each logged change (static list replacement). */
 export async function applyDiffRows(db: Db, d: DiffSpec): Promise<MembershipChange[]> {
-  return applyDiffsRows(db, [d]);
+  return raw<MembershipChange>(db, sql`with ${diffCtes(d)} select id, segment_id, user_id, change, at from log_0`);
 }
 
-/** Several diffs (different segments) in one statement: one round trip for a whole level of an incremental batch. */
-export async function applyDiffsRows(db: Db, diffs: DiffSpec[]): Promise<MembershipChange[]> {
-  if (!diffs.length) return [];
-  const ctes = join(diffs.map((d, i) => diffCtes(d, i)), ', ');
-  const logs = join(diffs.map((_, i) => new Frag(`select id, segment_id, user_id, change, at from log_${i}`, [])), ' union all ');
-  return raw<MembershipChange>(db, sql`with ${ctes} ${logs}`);
+export interface LevelSpec {
+  workspaceId: string;
+  /** Segment ids and their predicates over `users u`, compiled per user (`perUser`). */
+  segments: { id: string; predicate: Frag }[];
+  /** (index into segments, user id) pairs to re-check; each pair at most once. */
+  pairs: { k: number; userId: string }[];
+  cause: Cause;
+  at: Date;
+}
+
+/**
+ * Incremental diff of many segments for a batch of users in one statement: each (segment, user) pair to re-check is
+ * tested with that segment's predicate on the user's row (a CASE on the segment index, so a pair only evaluates its own
+ * segment's conditions, each subquery an index probe of that user), compared with the user's current memberships of
+ * those segments (one probe of segment_members by user), and only the differences are written and logged.
+ */
+export async function applyLevel(db: Db, l: LevelSpec): Promise<MembershipChange[]> {
+  if (!l.pairs.length) return [];
+  const ws = sql`${l.workspaceId}::uuid`;
+  const at = sql`${l.at.toISOString()}::timestamptz`;
+  const cases = join(l.segments.map((s, k) => sql`when ${new Frag(String(k), [])} then ${s.predicate}`), ' ');
+  const users = [...new Set(l.pairs.map((p) => p.userId))];
+  return raw<MembershipChange>(db, sql`with b as materialized (
+      select b.k, b.user_id from unnest(${l.pairs.map((p) => p.k)}::int[], ${l.pairs.map((p) => p.userId)}::text[]) as b(k, user_id)
+    ), s as materialized (
+      select (s.n - 1)::int as k, s.id from unnest(${l.segments.map((x) => x.id)}::uuid[]) with ordinality as s(id, n)
+    ), target as materialized (
+      -- Each user by primary key (a unique probe whatever the statistics say: offset 0 keeps the subquery a per-row
+      -- probe), then each pair's own predicate.
+      select b.k, b.user_id
+        from unnest(${users}::text[]) as x(user_id)
+        cross join lateral (select * from users u where u.workspace_id = ${ws} and u.user_id = x.user_id offset 0) u
+        join b on b.user_id = u.user_id
+       where case b.k ${cases} else false end
+    ), cur as materialized (
+      -- The pairs' current memberships, one primary-key probe per pair.
+      select b.k, b.user_id, m.tid
+        from b join s on s.k = b.k
+        cross join lateral (select m.ctid as tid from segment_members m
+                             where m.workspace_id = ${ws} and m.segment_id = s.id and m.user_id = b.user_id offset 0) m
+    ), diff as materialized (
+      select coalesce(t.k, c.k) as k, coalesce(t.user_id, c.user_id) as user_id, t.user_id is not null as entering, c.tid
+        from target t full join cur c on c.k = t.k and c.user_id = t.user_id
+       where t.user_id is null or c.user_id is null
+    ), ins as (
+      insert into segment_members (workspace_id, segment_id, user_id, entered_at)
+      select ${ws}, s.id, d.user_id, ${at} from diff d join s on s.k = d.k where d.entering
+      on conflict do nothing
+      returning segment_id, user_id
+    ), del as (
+      -- By the ctids read in cur (same snapshot): a TID scan; the tenant check cannot turn it into an index scan.
+      delete from segment_members m
+       where m.ctid = any(array(select d.tid from diff d where not d.entering))
+         and (m.workspace_id = ${ws}) is true
+      returning m.segment_id, m.user_id
+    ), log as (
+      insert into membership_log (workspace_id, segment_id, user_id, change, cause, at)
+      select ${ws}, segment_id, user_id, 'entered', ${l.cause}, ${at} from ins
+      union all
+      select ${ws}, segment_id, user_id, 'exited', ${l.cause}, ${at} from del
+      returning id, segment_id, user_id, change, at
+    ) select id, segment_id, user_id, change, at from log`);
 }
 
 /** Adds the users of `source` (a `select user_id` over known users) to a static list. */

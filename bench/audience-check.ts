@@ -55,7 +55,7 @@ async function pacedLoad(spec: LoadSpec & { overallRate: number }): Promise<Load
   let non2xx = 0;
   const interval = 1000 / spec.overallRate;
   const queue: number[] = []; // due times of requests waiting for a free connection
-  interface Conn { socket: net.Socket; due: number; buf: Buffer; busy: boolean }
+  interface Conn { socket: net.Socket; due: number; buf: Buffer; busy: boolean; closed: boolean }
   const idle: Conn[] = [];
   const send = (c: Conn, due: number) => {
     c.busy = true;
@@ -64,9 +64,14 @@ async function pacedLoad(spec: LoadSpec & { overallRate: number }): Promise<Load
   };
   const conns = await Promise.all(Array.from({ length: spec.connections }, () => new Promise<Conn>((resolve, reject) => {
     const socket = net.connect(Number(target.port), target.hostname, () => resolve(c));
-    const c: Conn = { socket, due: 0, buf: Buffer.alloc(0), busy: false };
+    const c: Conn = { socket, due: 0, buf: Buffer.alloc(0), busy: false, closed: false };
     socket.setNoDelay(true);
     socket.on('error', (e) => { errors++; reject(e); });
+    // A connection the server closed: its request in flight is an error, and it takes no more.
+    socket.on('close', () => {
+      c.closed = true;
+      if (c.busy) { errors++; c.busy = false; }
+    });
     socket.on('data', (chunk) => {
       c.buf = c.buf.length ? Buffer.concat([c.buf, chunk]) : chunk;
       for (;;) {
@@ -95,12 +100,21 @@ async function pacedLoad(spec: LoadSpec & { overallRate: number }): Promise<Load
       const now = performance.now();
       while (start + sent * interval <= Math.min(now, end)) {
         const due = start + sent++ * interval;
-        const c = idle.pop();
+        let c = idle.pop();
+        while (c?.closed) c = idle.pop();
         if (c) send(c, due);
         else queue.push(due);
       }
       if (now < end) return void setTimeout(tick, Math.max(0, start + sent * interval - performance.now()));
-      const drained = () => (queue.length === 0 && conns.every((c) => !c.busy) ? resolve() : void setTimeout(drained, 5));
+      // Waits for the answers still due, 10 s at most: what is missing then counts as errors (never a hang).
+      const drained = () => {
+        if (queue.length === 0 && conns.every((c) => !c.busy)) return resolve();
+        if (performance.now() > end + 10_000) {
+          errors += queue.length + conns.filter((c) => c.busy).length;
+          return resolve();
+        }
+        setTimeout(drained, 5);
+      };
       drained();
     };
     tick();

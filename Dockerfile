@@ -22,7 +22,10 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 # 3. Runtime: compiled code + production node_modules, as the unprivileged `node` user.
 FROM node:20-bookworm-slim
+# A larger young generation: the outbox worker allocates per Segment call, and with V8's default semi-space
+# it spent ~30 % of its CPU in scavenges (docs/outbound.md); about 15 % less CPU per response, ~150 MB more memory.
 ENV NODE_ENV=production \
+    NODE_OPTIONS=--max-semi-space-size=64 \
     PORT=3000 \
     HOST=0.0.0.0 \
     DATA_DIR=/data

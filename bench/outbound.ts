@@ -2,9 +2,9 @@
 // outbound worker to a local fake Segment. Prints responses/s end to end (from adding the jobs, one statement, until the
 // queue is empty and every delivery row written) and the HTTP requests used.
 // Run: npx tsx bench/outbound.ts   (env: DATABASE_URL or TEST_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test;
-//      RESPONSES=10000 CONCURRENCY=500 (jobs per worker process) LOCAL_QUEUE=500 (0 = off) WORKERS=1 (worker child
+//      RESPONSES=10000 CONCURRENCY=500 (jobs per worker process) LOCAL_QUEUE=500 (0 = off) WORKERS=2 (worker child
 //      processes, as ROLE=worker processes would run, apart from the fake Segment; 0 = one worker in this process, for
-//      profiling), WORKER_NODE_FLAGS (node flags of the children))
+//      profiling), WORKER_NODE_FLAGS (node flags of the children, default --max-semi-space-size=64))
 import http from 'node:http';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -27,9 +27,10 @@ const N = Number(process.env.RESPONSES ?? 10_000);
 // Defaults: the worker role's outbound runner (src/outbound/runner.ts).
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? OUTBOUND_CONCURRENCY);
 const LOCAL_QUEUE = Number(process.env.LOCAL_QUEUE ?? OUTBOUND_LOCAL_QUEUE);
-const WORKERS = Number(process.env.WORKERS ?? 1);
+// Defaults as README's "Running in production" recommends for two cores: two worker processes, 64 MB semi-space.
+const WORKERS = Number(process.env.WORKERS ?? 2);
 // node flags of the worker child processes, e.g. WORKER_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof"
-const WORKER_NODE_FLAGS = (process.env.WORKER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+const WORKER_NODE_FLAGS = (process.env.WORKER_NODE_FLAGS ?? '--max-semi-space-size=64').split(' ').filter(Boolean);
 
 /** One worker: the worker role's outbound runner (src/outbound/runner.ts), heartbeat included. */
 async function startWorker(connectionString: string, segmentHost: string, db: ReturnType<typeof createDb>) {

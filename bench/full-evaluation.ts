@@ -58,10 +58,10 @@ async function main() {
     // foreign keys to workspaces dropped: an unlogged table may not reference a logged one), so the load writes no WAL
     // and triggers no checkpoints; their indexes are built after the load. Reads are the same as from logged tables;
     // what evaluation writes (segment_members, membership_log, size history) stays logged.
-    // session_replication_role = replica skips triggers (the new-user dirty marker) while loading.
+    // session_replication_role = replica skips triggers while loading.
     await db.raw(`set synchronous_commit = off; set work_mem = '512MB'; set maintenance_work_mem = '1GB'; set session_replication_role = replica`);
     await db.raw(`alter table users drop constraint users_workspace_id_fkey, drop constraint users_pkey;
-                  alter table events drop constraint events_workspace_id_fkey, drop constraint events_pkey, drop constraint events_workspace_id_message_id_key;
+                  alter table events drop constraint if exists events_workspace_id_fkey, drop constraint events_pkey, drop constraint events_workspace_id_message_id_key;
                   alter table event_counts drop constraint event_counts_workspace_id_fkey, drop constraint event_counts_pkey;
                   drop index event_counts_event_idx;
                   alter table users set unlogged; alter table events set unlogged; alter table event_counts set unlogged`);

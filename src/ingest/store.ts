@@ -69,16 +69,6 @@ const EVENT_CTES = `input as (
      )`;
 
 /**
- * Inserts the raw events in one statement. Returns the indexes of the messages that were new:
- * a messageId already stored (or repeated earlier in the same batch) is a duplicate and changes nothing.
- */
-export async function insertEvents(db: Db, messages: IngestMessage[]): Promise<Set<number>> {
-  const { rows } = await db.raw(`with ${EVENT_CTES} select i from fresh`, [eventRows(messages)])
-    .options(prepared('ag_insert_events'));
-  return new Set((rows as { i: number }[]).map((r) => r.i));
-}
-
-/**
  * SQLSTATE raised by ag_require(false): a strict commit found that the batch needs the multi-statement commit
  * (some messages were already stored, or a visitor with data of its own meets its user), and wrote nothing.
  */

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import { SegmentMessage, KNOWN_FIELDS, SUPPORTED_TYPES, type SupportedType } from './schema.js';
+import { inRange } from '../lib/instant.js';
 
 /** A validated message ready to be written. */
 export interface IngestMessage {
@@ -60,7 +61,9 @@ export function normalizeMessage(raw: unknown, workspaceId: string, receivedAt: 
 
   let timestamp = m.timestamp ?? null;
   if (!timestamp && m.originalTimestamp) {
-    timestamp = m.sentAt ? new Date(receivedAt.getTime() - (m.sentAt.getTime() - m.originalTimestamp.getTime())) : m.originalTimestamp;
+    const corrected = m.sentAt ? receivedAt.getTime() - (m.sentAt.getTime() - m.originalTimestamp.getTime()) : NaN;
+    // A skew that pushes the instant out of range says the client's clock is nonsense: keep what it sent.
+    timestamp = inRange(corrected) ? new Date(corrected) : m.originalTimestamp;
   }
   return {
     ok: true,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Instant } from '../lib/instant.js';
 
 export const QUESTION_TYPES = ['nps', 'rating', 'single_choice', 'multiple_choice', 'text'] as const;
 export const SURVEY_STATUSES = ['draft', 'active', 'paused', 'archived'] as const;
@@ -49,9 +50,6 @@ export type UpdateSurvey = z.infer<typeof UpdateSurvey>;
 
 export const ListSurveysQuery = z.object({ status: z.enum(SURVEY_STATUSES).optional() });
 
-const Instant = z.union([z.string(), z.number()])
-  .refine((v) => !Number.isNaN(new Date(v).getTime()), { message: 'must be an ISO-8601 date' })
-  .transform((v) => new Date(v));
 const UserId = z.union([z.string().trim().min(1).max(255), z.number().finite()]).transform(String);
 const MessageId = z.string().min(1).max(100);
 

@@ -103,6 +103,8 @@ describe('400: a clear answer naming the field', () => {
     ['a group without groupId', '/v1/group', { userId: 'u', traits: {} }, 'groupId'],
     ['a bad timestamp', '/v1/track', { userId: 'u', event: 'x', timestamp: 'yesterday-ish' }, 'timestamp'],
     ['a bad originalTimestamp', '/v1/segment', { type: 'track', userId: 'u', event: 'x', originalTimestamp: 'nope' }, 'originalTimestamp'],
+    ['a sentAt before the year 1', '/v1/identify', { userId: 'u', originalTimestamp: 4275968941969981, sentAt: '-136264-04-04T00:48:28.621Z' }, 'sentAt'],
+    ['a timestamp past the year 9999', '/v1/track', { userId: 'u', event: 'x', timestamp: '+010000-01-01T00:00:00Z' }, 'timestamp'],
     ['a messageId over 100 characters', '/v1/track', { userId: 'u', event: 'x', messageId: 'm'.repeat(101) }, 'messageId'],
     ['a message without type', '/v1/segment', { userId: 'u', event: 'x' }, 'type'],
     ['traits that are not an object', '/v1/identify', { userId: 'u', traits: 'pro' }, 'traits'],
@@ -308,6 +310,13 @@ describe('Segment Spec messages', () => {
     expect(row.timestamp.toISOString()).toBe('2026-11-20T11:59:10.000Z');
     expect(row.original_timestamp.toISOString()).toBe('2026-11-20T11:59:00.000Z');
     expect(row.received_at.toISOString()).toBe('2026-11-20T12:00:10.000Z');
+  });
+
+  it('keeps originalTimestamp when the skew correction would leave the years 1–9999', async () => {
+    gw.clock.set('2026-11-20T12:00:10.000Z');
+    await post('/v1/track', { userId: 'skew-2', event: 'Skewed', messageId: 'skew-2', originalTimestamp: '9999-06-01T00:00:00.000Z', sentAt: '0002-01-01T00:00:00.000Z' }).expect(200);
+    const row = await gw.database.db('events').where({ workspace_id: ws.id, message_id: 'skew-2' }).first();
+    expect(row.timestamp.toISOString()).toBe('9999-06-01T00:00:00.000Z');
   });
 
   it('uses the receive time when the message carries no time at all', async () => {

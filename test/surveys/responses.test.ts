@@ -79,6 +79,8 @@ describe('POST /v1/responses answer validation', () => {
     await respond({ userId: 'v2', surveyId, answers: {} }).expect(400);
     await respond({ surveyId, answers: valid }).expect(400);
     await respond({ userId: 'v2', surveyId: '00000000-0000-4000-8000-000000000000', answers: valid }).expect(404);
+    const outOfRange = await respond({ userId: 'v2', surveyId, answers: valid, completedAt: '-100000-01-01T00:00:00Z' }).expect(400);
+    expect(outOfRange.body.message).toContain('completedAt');
     await gw.http.post('/v1/responses').auth('nope', '').send({ userId: 'v2', surveyId, answers: valid }).expect(401);
     const stored = await gw.database.db('survey_responses').where({ workspace_id: ws.id, user_id: 'v2' });
     expect(stored).toHaveLength(0);
@@ -134,6 +136,7 @@ describe('response effects', () => {
     await interact({ userId: 'seer', surveyId, type: 'seen', messageId: 'i-1' }).expect(200, { success: true });
     await interact({ userId: 'seer', surveyId, type: 'dismissed', at: '2026-01-01T00:00:00Z' }).expect(200);
     await interact({ userId: 'seer', surveyId, type: 'completed' }).expect(400);
+    await interact({ userId: 'seer', surveyId, type: 'seen', at: 8.64e15 }).expect(400);
     const rows = await gw.database.db('survey_interactions').where({ workspace_id: ws.id, user_id: 'seer' }).orderBy('at');
     expect(rows.map((r) => r.type)).toEqual(['dismissed', 'seen']);
     const user = await gw.database.db('users').where({ workspace_id: ws.id, user_id: 'seer' }).first();

@@ -128,10 +128,10 @@ async function main() {
       };
       await Promise.all([
         // create index takes a SHARE lock (two builds on one table run side by side); add primary key would lock it all.
-        build(`create unique index event_counts_pkey on event_counts (workspace_id, user_id, event, day);
+        build(`create unique index event_counts_pkey on event_counts (workspace_id, user_id, event, day) include (count);
                alter table event_counts add constraint event_counts_pkey primary key using index event_counts_pkey`),
         build(`alter table users add primary key (workspace_id, user_id);
-               create index event_counts_event_idx on event_counts (workspace_id, event, day) include (user_id, count)`),
+               create index event_counts_event_idx on event_counts (workspace_id, event, day) include (user_id, count) where count > 0`),
       ]);
     });
     await db.raw(`reset all`); // evaluation runs with the server's own settings

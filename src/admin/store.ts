@@ -63,8 +63,9 @@ export async function countEvents(db: Db, workspaceId: string): Promise<number> 
  */
 export async function nameSuggestions(db: Db, workspaceId: string, limit = 200) {
   const [events, traits, accountTraits, properties] = await Promise.all([
+    // count > 0 (always true) lets it read the partial event_counts_event_idx (migration 20261123910000).
     db.raw(
-      `select event as name, sum(count)::bigint as n from event_counts where workspace_id = ? group by event order by n desc, event limit ?`,
+      `select event as name, sum(count)::bigint as n from event_counts where workspace_id = ? and count > 0 group by event order by n desc, event limit ?`,
       [workspaceId, limit],
     ),
     db.raw(

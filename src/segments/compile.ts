@@ -141,8 +141,11 @@ function eventCondition(c: EventCondition, ctx: CompileContext): Frag {
       group by e.user_id having ${having(sql`count(*)`)}`;
   } else {
     const since = c.withinDays ? sql` and c.day >= ${windowStartDay(ctx.now, c.withinDays)}::date` : new Frag('', []);
+    // `count > 0` (always true) lets a scan of the whole workspace use the partial event_counts_event_idx; probes of
+    // given users leave it out so that only the primary key can serve them (migration 20261123910000).
+    const allUsers = ctx.perUser || ctx.userIds ? new Frag('', []) : new Frag(' and c.count > 0', []);
     users = sql`select c.user_id from event_counts c
-      where c.workspace_id = ${ctx.workspaceId}::uuid and c.event = ${c.event}${since}${onlyUsers(sql`c.user_id`, ctx)}
+      where c.workspace_id = ${ctx.workspaceId}::uuid and c.event = ${c.event}${since}${allUsers}${onlyUsers(sql`c.user_id`, ctx)}
       group by c.user_id having ${having(sql`sum(c.count)`)}`;
   }
   return zeroMatches ? sql`(not (u.user_id in (${users})))` : sql`(u.user_id in (${users}))`;

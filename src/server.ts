@@ -24,6 +24,8 @@ export interface Gateway {
 
 /** Starts the roles this process was given (api, worker or both) and returns a handle that stops them in order. */
 export async function startGateway(config: Config): Promise<Gateway> {
+  // The logger is created at import with LOG_LEVEL from the environment; a config built otherwise (benchmarks) sets it here.
+  if (config.LOG_LEVEL) logger.level = config.LOG_LEVEL;
   let embedded: EmbeddedServer | undefined;
   let databaseUrl = config.DATABASE_URL;
   if (!databaseUrl) {

@@ -23,16 +23,26 @@ const PARTS: Part[] = [
     name: 'users',
     letter: 'u',
     rows: (c) => c.users,
-    sql: (guard) => `users_up as (
+    sql: (guard) => `users_in as (
+       select * from json_to_recordset(?::json) as r(${DELTA_COLUMNS}, received timestamptz) where ${guard}
+     ), users_up as (
        insert into users as u (workspace_id, user_id, traits, trait_times, first_seen_at, last_seen_at)
-       select workspace_id, id, traits, times, first_seen, last_seen from json_to_recordset(?::json) as r(${DELTA_COLUMNS})
-        where ${guard}
+       select workspace_id, id, traits, times, first_seen, last_seen from users_in
        on conflict (workspace_id, user_id) do update set
          ${mergeTraits('u')},
          first_seen_at = least(u.first_seen_at, excluded.first_seen_at),
          last_seen_at = greatest(u.last_seen_at, excluded.last_seen_at),
          updated_at = now()
        returning workspace_id, user_id, xmax = 0 as created -- xmax 0: the row was inserted, not updated
+     ), users_before as (
+       -- The batch's users as stored before this statement (every CTE reads that snapshot), by primary key.
+       select r.*, b.found, b.was_first_seen, b.was_last_seen, b.was_traits
+         from users_in r
+         left join lateral (
+           select true as found, u.first_seen_at as was_first_seen, u.last_seen_at as was_last_seen,
+                  case when r.traits <> '{}' then u.traits end as was_traits
+             from users u where u.workspace_id = r.workspace_id and u.user_id = r.id offset 0
+         ) b on true
      )`,
   },
   {
@@ -89,6 +99,32 @@ const PARTS: Part[] = [
   },
 ];
 
+/**
+ * After the users part: what the batch changes for each user, compared with the row as it was before the statement
+ * (users_before). A user that snapshot does not have (created now, or by a concurrent commit) gets every mark:
+ * - 'trait:<name>' for each trait whose value differs from the stored one (an identify repeating a user's traits,
+ *   as analytics.js does on every page, marks nothing); for a new user, each of its traits;
+ * - 'attribute:firstSeenAt' when an earlier message moves first seen back;
+ * - 'attribute:lastSeenAt' when last seen moves on (nearly every message);
+ * - 'attribute:lastSeenAt:window' when it moves on after 12 hours or more without being seen. A window condition
+ *   (seen within / more than N ≥ 1 days ago) can only flip when the previous last seen was older than N days at
+ *   evaluation, so for a user seen in the last 12 hours it cannot flip while the evaluator is less than 12 hours
+ *   behind; segments reading only such windows are not re-checked on every event (dependencies.ts).
+ * `received` is the gateway's clock at receipt, the same clock the evaluator uses.
+ */
+const USER_CHANGE_MARKS = `select r.workspace_id, r.id, m.input
+       from users_before r
+       cross join lateral (values
+         ('attribute:firstSeenAt', r.first_seen < r.was_first_seen),
+         ('attribute:lastSeenAt', r.last_seen > r.was_last_seen),
+         ('attribute:lastSeenAt:window', r.last_seen > r.was_last_seen and r.was_last_seen < r.received - interval '12 hours')
+       ) m (input, moved)
+      where m.moved is not false -- null when the user was not found: marked
+     union all
+     select r.workspace_id, r.id, 'trait:' || t.key
+       from users_before r cross join lateral jsonb_each(r.traits) t
+      where r.found is null or (r.was_traits -> t.key) is distinct from t.value`;
+
 /** After the accounts part: the existing members of the accounts whose traits changed (their segments may change too). */
 const ACCOUNT_MEMBERS = `select m.workspace_id, m.user_id
        from changed_accounts r cross join lateral (
@@ -106,14 +142,16 @@ const ACCOUNT_MEMBERS = `select m.workspace_id, m.user_id
  * the events insert (see ingest/store.ts). Each CTE sees the snapshot from before the statement, which is all any
  * of them needs: none reads another's rows.
  *
- * `marks` is a query of the dirty marks the upserts call for, as (workspace_id, user_id, input): every segment
- * ('*') for a user created just now, 'account' for the members of accounts whose traits changed.
+ * `marks` is a query of the dirty marks the upserts call for, as (workspace_id, user_id, input): 'new' for a user
+ * created just now (the segments an empty user may match, dependencies.ts newUserMayMatch), the traits and automatic
+ * fields that changed (USER_CHANGE_MARKS), 'account' for the members of accounts whose traits changed.
  */
 export function profileStatement(changes: ProfileChanges, guard: string): { ctes: string; params: string[]; marks: string; key: string } {
   const parts = PARTS.filter((p) => p.rows(changes).length);
   const has = (name: string) => parts.some((p) => p.name === name);
   const marks = [
-    has('users') ? `select workspace_id, user_id, '*' from users_up where created` : '',
+    has('users') ? `select workspace_id, user_id, 'new' from users_up where created` : '',
+    has('users') ? USER_CHANGE_MARKS : '',
     has('accounts') ? `select workspace_id, user_id, 'account' from (${ACCOUNT_MEMBERS}) am` : '',
   ].filter(Boolean);
   return {

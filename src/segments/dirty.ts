@@ -4,8 +4,9 @@ export interface DirtyEntry { workspace_id: string; user_id: string; inputs: str
 
 /**
  * Marks users for the incremental evaluator, in the caller's transaction. `inputs` says what changed
- * ('trait:<name>', 'event:<name>', 'account', 'attribute', 'survey:<id>', 'interaction:<id>', 'segment:<id>', '*')
- * so the evaluator re-checks only the segments that read it.
+ * ('trait:<name>', 'event:<name>', 'account', 'attribute:<field>', 'attribute:lastSeenAt:window', 'survey:<id>',
+ * 'interaction:<id>', 'segment:<id>', 'new' for a user created just now, '*' for everything, 'attribute' for any
+ * automatic field) so the evaluator re-checks only the segments that read it.
  */
 export async function markDirty(db: Db, entries: DirtyEntry[]): Promise<void> {
   if (!entries.length) return;

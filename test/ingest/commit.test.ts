@@ -48,9 +48,10 @@ describe('the ingest commit', () => {
     expect((await db('anonymous_profiles').where({ workspace_id: ws.id, anonymous_id: 'c-anon-1' }).first()).user_id).toBe('c-1');
     const dirty = await db('dirty_users').where({ workspace_id: ws.id }).orderBy('user_id');
     expect(dirty.map((d) => d.user_id)).toEqual(['c-1', 'c-2']);
-    // New users are checked against every segment ('*').
-    expect(dirty[0].inputs).toEqual(expect.arrayContaining(['*', 'trait:plan', 'event:Report Exported', 'attribute']));
-    expect(dirty[1].inputs).toContain('*');
+    // New users are checked against the segments an empty user may match ('new') and everything their messages set.
+    const seen = ['attribute:firstSeenAt', 'attribute:lastSeenAt', 'attribute:lastSeenAt:window'];
+    expect([...dirty[0].inputs].sort()).toEqual([...seen, 'event:Report Exported', 'new', 'trait:plan']);
+    expect([...dirty[1].inputs].sort()).toEqual([...seen, 'event:Report Exported', 'new']);
   });
 
   it('takes a transaction when some messages were already stored, and applies only the new ones', async () => {
@@ -71,4 +72,34 @@ describe('the ingest commit', () => {
     const moved = await gw.database.db('events').where({ workspace_id: ws.id, anonymous_id: 'c-anon-4', type: 'track' }).first();
     expect(moved.user_id).toBe('c-4');
   });
+});
+
+describe('change marks of existing users', () => {
+  const hoursAgo = (h: number) => new Date(Date.now() - h * 3_600_000).toISOString();
+  const marks = async () => Object.fromEntries((await gw.database.db('dirty_users').where({ workspace_id: ws.id }).whereLike('user_id', 's-%'))
+    .map((d) => [d.user_id, [...d.inputs].sort()]));
+
+  // Both commit paths: the one statement, and the transaction a replayed message forces.
+  for (const path of ['one statement', 'transaction']) {
+    it(`name the traits that changed and the automatic fields that moved (${path})`, async () => {
+      const db = gw.database.db;
+      await db('users').where({ workspace_id: ws.id }).whereLike('user_id', 's-%').delete();
+      const replay = aTrack({ userId: 's-recent', event: 'Earlier', timestamp: hoursAgo(3) });
+      await storeMessages(db, messages(replay, aTrack({ userId: 's-away', event: 'Earlier', timestamp: hoursAgo(48) }),
+        anIdentify({ userId: 's-recent', traits: { plan: 'pro', seats: 3 }, timestamp: hoursAgo(3) })));
+      await db('dirty_users').where({ workspace_id: ws.id }).delete();
+
+      await storeMessages(db, messages(
+        ...(path === 'transaction' ? [replay] : []),
+        aTrack({ userId: 's-recent', event: 'Viewed', timestamp: hoursAgo(0) }), // seen 3 hours ago: last seen moves, no window can flip
+        anIdentify({ userId: 's-recent', traits: { plan: 'pro', seats: 4 }, timestamp: hoursAgo(0) }), // only seats changes
+        aTrack({ userId: 's-away', event: 'Viewed', timestamp: hoursAgo(0) }), // back after two days: windows may flip
+        aTrack({ userId: 's-away', event: 'Backfilled', timestamp: hoursAgo(72) }), // first seen moves back
+      ));
+      expect(await marks()).toEqual({
+        's-recent': ['attribute:lastSeenAt', 'event:Viewed', 'trait:seats'],
+        's-away': ['attribute:firstSeenAt', 'attribute:lastSeenAt', 'attribute:lastSeenAt:window', 'event:Backfilled', 'event:Viewed'],
+      });
+    });
+  }
 });

@@ -55,7 +55,7 @@ describe('claiming dirty users', () => {
     } finally {
       await db.raw(`drop trigger ag_test_fail on membership_log; drop function ag_test_fail()`);
     }
-    expect(await dirtyRows()).toEqual([{ user: 'b', inputs: ['*', 'attribute', 'trait:plan'] }]); // a new user: '*'
+    expect(await dirtyRows()).toEqual([{ user: 'b', inputs: ['attribute:firstSeenAt', 'attribute:lastSeenAt', 'attribute:lastSeenAt:window', 'new', 'trait:plan'] }]); // a new user: 'new' and every mark
     expect(await claimRows()).toEqual([]);
     await evaluateUntilIdle(db, () => gw.clock.now());
     expect(await memberIds(db, ws.id, seg)).toEqual(['a', 'b']);

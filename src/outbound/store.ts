@@ -211,6 +211,36 @@ export async function loadMembershipContext(db: Db, workspaceId: string, segment
 }
 
 /**
+ * The `segment.membership` jobs of an evaluation, in its transaction: only for the changes some webhook or Slack
+ * destination of the workspace subscribes to (segment and change), since a job nobody listens to would only be
+ * written, run and deleted. A destination added later hears the changes evaluated after it was added.
+ */
+export async function addMembershipEffects(db: Db, changes: { workspaceId: string; segmentId: string; change: 'entered' | 'exited' }[]): Promise<number> {
+  if (!changes.length) return 0;
+  const { rows } = await db.raw(
+    `with p as (
+       select p, n, p ->> 'workspaceId' as workspace_id, p ->> 'segmentId' as segment_id, 'segment.' || (p ->> 'change') as event
+         from json_array_elements(?::json) with ordinality as x(p, n)
+     ), subscribed as (
+       select distinct d.workspace_id::text, s.segment_id::text, e.event
+         from (select workspace_id, segment_ids, events from webhooks
+               union all select workspace_id, segment_ids, events from slack_destinations) d
+         cross join lateral unnest(d.segment_ids) s(segment_id)
+         cross join lateral unnest(d.events) e(event)
+        where d.workspace_id = any(?::uuid[])
+     ), wanted as (
+       select p.p, p.n from p join subscribed s using (workspace_id, segment_id, event)
+     )
+     select count(*)::int as n from graphile_worker.add_jobs(array(
+       select json_populate_record(null::graphile_worker.job_spec,
+         json_build_object('identifier', 'segment.membership', 'payload', w.p, 'max_attempts', 25))
+         from wanted w order by w.n))`,
+    [JSON.stringify(changes), [...new Set(changes.map((c) => c.workspaceId))]],
+  );
+  return rows[0]?.n ?? 0;
+}
+
+/**
  * One delivery row per webhook and Slack destination subscribed to this segment and change, plus one job each,
  * in the caller's transaction. A repeated fan-out of the same log entry inserts nothing (unique message_key).
  */

@@ -1,11 +1,11 @@
 import type { Knex } from 'knex';
 import type { AppContext } from '../http/context.js';
 import type { Loop } from '../worker-registry.js';
-import { addJobs } from '../outbound/queue.js';
+import { addMembershipEffects } from '../outbound/store.js';
 import { logger } from '../lib/logger.js';
 import { compilePredicate } from './compile.js';
 import type { Frag } from './sql.js';
-import { indexKeysFor, inputsOf, topologicalLevels } from './dependencies.js';
+import { indexKeysFor, inputsOf, newUserMayMatch, topologicalLevels } from './dependencies.js';
 import { withRetry } from './evaluate.js';
 import { claimDirty, releaseClaims, takeClaims, type DirtyEntry } from './dirty.js';
 import { activeDynamicSegments, applyLevel, segmentTypes, type MembershipChange, type SegmentRow } from './store.js';
@@ -15,10 +15,14 @@ type DirtyRow = DirtyEntry;
 /** The effect job the outbound area delivers (briefing: cross-area contracts). */
 export interface MembershipJob { workspaceId: string; segmentId: string; userId: string; change: 'entered' | 'exited'; at: string; logId: number }
 
-/** An index from inputs ('trait:plan', 'event:Signed Up', 'segment:<id>', ...) to the segments that read them. */
+/**
+ * An index from inputs ('trait:plan', 'event:Signed Up', 'segment:<id>', ...) to the segments that read them; 'new'
+ * (a user created just now) stands for the segments an empty user may match, '*' for all.
+ */
 class InputIndex {
   private byInput = new Map<string, Set<string>>();
-  constructor(readonly segments: SegmentRow[]) {
+  private forNewUsers: string[];
+  constructor(readonly segments: SegmentRow[], types: Map<string, string>) {
     for (const s of segments) {
       for (const input of inputsOf(s.definition!)) {
         let set = this.byInput.get(input);
@@ -26,9 +30,11 @@ class InputIndex {
         set.add(s.id);
       }
     }
+    this.forNewUsers = segments.filter((s) => newUserMayMatch(s.definition!, types)).map((s) => s.id);
   }
   segmentsFor(input: string): Iterable<string> {
     if (input === '*') return this.segments.map((s) => s.id);
+    if (input === 'new') return this.forNewUsers;
     return indexKeysFor(input).flatMap((k) => [...(this.byInput.get(k) ?? [])]);
   }
 }
@@ -37,7 +43,8 @@ class InputIndex {
  * Takes one batch of dirty users and re-checks, for each, the active dynamic segments whose inputs changed, with the
  * same compiler as full evaluation (restricted to each user). The batch is claimed first in a statement of its own
  * (see ag_claim_dirty: ingest never waits for an evaluation); the claims are released in the transaction that writes
- * the diff, logs it (cause incremental) and adds the `segment.membership` effect jobs, or put back if it fails.
+ * the diff, logs it (cause incremental) and adds the `segment.membership` effect jobs (for the changes a webhook or
+ * Slack destination subscribes to), or put back if it fails.
  * Returns how many dirty users it took.
  */
 export async function evaluateDirtyBatch(db: Knex, now: Date, batchSize = 500, opts: { recoverAfterSeconds?: number } = {}): Promise<number> {
@@ -78,13 +85,14 @@ async function evaluateClaimed(trx: Knex.Transaction, claimed: DirtyRow[], now: 
     at: new Date(c.at).toISOString(),
     logId: Number(c.id),
   }));
-  await addJobs(trx, 'segment.membership', jobs);
+  await addMembershipEffects(trx, jobs);
 }
 
 type Change = MembershipChange & { workspace_id: string };
 
 async function evaluateUsers(trx: Knex.Transaction, workspaceId: string, segments: SegmentRow[], users: DirtyRow[], now: Date): Promise<Change[]> {
-  const index = new InputIndex(segments);
+  const types = await segmentTypes(trx, workspaceId);
+  const index = new InputIndex(segments, types);
   const candidates = new Map<string, Set<string>>();
   const touch = (segmentId: string, userId: string) => {
     let set = candidates.get(segmentId);
@@ -94,7 +102,6 @@ async function evaluateUsers(trx: Knex.Transaction, workspaceId: string, segment
   for (const u of users) for (const input of u.inputs) for (const id of index.segmentsFor(input)) touch(id, u.user_id);
   if (!candidates.size) return [];
 
-  const types = await segmentTypes(trx, workspaceId);
   const out: Change[] = [];
   // Level by level (a segment comes after the segments it reads), one statement per level: a change in a referenced
   // segment reaches the segments that read it within this batch.
@@ -145,13 +152,13 @@ export function startIncrementalEvaluator(ctx: AppContext): Loop {
   let lastRecovery = 0;
   // EVALUATOR_LOOPS loops side by side (claims keep each user to one of them): while one waits for its statement,
   // another can claim and evaluate (PostgreSQL runs them on separate backends).
-  const loops = Math.max(1, Number(process.env.EVALUATOR_LOOPS ?? 1));
+  const loops = ctx.config.EVALUATOR_LOOPS;
   const done = Promise.all(Array.from({ length: loops }, async () => {
     while (running) {
       try {
         const recover = Date.now() - lastRecovery > 5_000;
         if (recover) lastRecovery = Date.now();
-        const n = await evaluateDirtyBatch(ctx.db, ctx.clock.now(), Number(process.env.EVALUATOR_BATCH ?? 500), { recoverAfterSeconds: recover ? CLAIM_TIMEOUT_SECONDS : undefined });
+        const n = await evaluateDirtyBatch(ctx.db, ctx.clock.now(), ctx.config.EVALUATOR_BATCH, { recoverAfterSeconds: recover ? CLAIM_TIMEOUT_SECONDS : undefined });
         if (!n) await sleep(ctx.config.EVALUATOR_INTERVAL_MS);
       } catch (e) {
         logger.error({ err: e }, 'incremental evaluation failed');

@@ -26,6 +26,11 @@ beforeAll(async () => {
   seg.vipPro = await createSegment(gw, ws.id, { type: 'dynamic', definition: { all: [{ segment: seg.vip }, { trait: 'plan', op: 'exists' }] } }, true);
   seg.paused = await createSegment(gw, ws.id, { type: 'dynamic', definition: { trait: 'plan', op: 'exists' } }, true);
   await gw.api.patch(`/api/workspaces/${ws.id}/segments/${seg.paused}`).send({ status: 'paused' }).expect(200);
+  // Effect jobs are written for the changes a destination subscribes to: these four, both ways; vipPro's exits only.
+  const hook = 'https://hooks.example.com/segments';
+  await gw.api.post(`/api/workspaces/${ws.id}/webhooks`).send({ url: hook, segmentIds: [seg.pro, seg.active, seg.both], events: ['segment.entered', 'segment.exited'] }).expect(201);
+  await gw.api.post(`/api/workspaces/${ws.id}/slack`).send({ webhookUrl: 'https://hooks.slack.com/services/T0/B0/x', segmentIds: [seg.noPlan], events: ['segment.entered', 'segment.exited'] }).expect(201);
+  await gw.api.post(`/api/workspaces/${ws.id}/webhooks`).send({ url: hook, segmentIds: [seg.vipPro], events: ['segment.exited'] }).expect(201);
 });
 
 describe('incremental evaluation', () => {
@@ -59,14 +64,35 @@ describe('incremental evaluation', () => {
     expect(changes).toEqual(['noPlan:entered', 'pro:entered', 'noPlan:exited', 'active:entered', 'both:entered', 'pro:exited', 'both:exited']);
   });
 
+  it('a user back after a while leaves "seen more than 7 days ago" and enters "seen within a day"', async () => {
+    const dormant = await createSegment(gw, ws.id, { type: 'dynamic', definition: { attribute: 'lastSeenAt', op: 'more_than_ago', days: 7 } }, true);
+    const recent = await createSegment(gw, ws.id, { type: 'dynamic', definition: { attribute: 'lastSeenAt', op: 'within_last', days: 1 } }, true);
+    const tenDaysAgo = new Date(NOW.getTime() - 10 * 86_400_000).toISOString();
+    await send({ type: 'track', userId: 'sleeper', event: 'Viewed', timestamp: tenDaysAgo });
+    await settle();
+    expect(await memberIds(gw.database.db, ws.id, dormant)).toEqual(['sleeper']);
+    expect(await memberIds(gw.database.db, ws.id, recent)).not.toContain('sleeper');
+    await send({ type: 'track', userId: 'sleeper', event: 'Viewed' });
+    await settle();
+    expect(await memberIds(gw.database.db, ws.id, dormant)).toEqual([]);
+    expect(await memberIds(gw.database.db, ws.id, recent)).toContain('sleeper');
+  });
+
   it('a paused segment keeps its members and is not re-evaluated', async () => {
     expect(await memberIds(gw.database.db, ws.id, seg.paused)).toEqual([]);
   });
 
   it('a change to a static list reaches the segments that read it', async () => {
+    const before = (await jobs()).length;
     await gw.api.post(`/api/workspaces/${ws.id}/segments/${seg.vip}/members`).send({ userIds: ['newbie'] }).expect(200);
     await settle();
     expect(await memberIds(gw.database.db, ws.id, seg.vipPro)).toEqual(['newbie']);
+    expect(await jobs()).toHaveLength(before); // nobody subscribes to vipPro's entries: no effect job
+
+    await gw.api.delete(`/api/workspaces/${ws.id}/segments/${seg.vip}/members`).send({ userIds: ['newbie'] }).expect(200);
+    await settle();
+    expect(await memberIds(gw.database.db, ws.id, seg.vipPro)).toEqual([]);
+    expect((await jobs()).slice(before)).toEqual([expect.objectContaining({ segmentId: seg.vipPro, userId: 'newbie', change: 'exited' })]);
   });
 
   it('several evaluators can share the queue', async () => {

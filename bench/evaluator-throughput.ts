@@ -1,7 +1,7 @@
 /**
  * Incremental evaluator throughput, without HTTP: the 50 segments of bench/incremental over 50,000 users with
- * events, then rounds of N dirty users (marked the way ingest marks them: 'attribute' + 'event:<name>' for tracks,
- * 'trait:plan', 'trait:score' for identifies) drained by evaluateUntilIdle. Prints dirty users/s, Node CPU and
+ * events, then rounds of N dirty users (marked the way ingest marks users seen recently: 'attribute:lastSeenAt' +
+ * 'event:<name>' for tracks, 'trait:plan', 'trait:score' for identifies) drained by evaluateUntilIdle. Prints dirty users/s, Node CPU and
  * PostgreSQL backend CPU per dirty user (CPU per unit of work is what to compare on a shared machine).
  *
  *   npx tsx bench/evaluator-throughput.ts     (DIRTY=4000 per round, ROUNDS=3, EVALUATOR_BATCH=200, USERS=50000)
@@ -84,8 +84,8 @@ async function main() {
       await db.raw(
         `insert into dirty_users (workspace_id, user_id, inputs)
          select ?::uuid, 'u' || (hashint4(g + ?) & 2147483647) % ?,
-                case when g % 5 = 0 then array['attribute', 'trait:plan', 'trait:score']
-                     else array['attribute', 'event:' || (?::text[])[1 + g % 10]] end
+                case when g % 5 = 0 then array['attribute:lastSeenAt', 'trait:plan', 'trait:score']
+                     else array['attribute:lastSeenAt', 'event:' || (?::text[])[1 + g % 10]] end
            from generate_series(1, ?) g
          on conflict do nothing`,
         [workspaceId, round * 1_000_003, USERS, EVENTS, DIRTY],

@@ -5,13 +5,19 @@
  *
  *   npx tsx bench/incremental.ts            (RATE=2000 events/s, SECONDS=30, BATCH=20 messages per request)
  *
+ * By default the evaluator runs in a worker-role process of its own, as the README deploys the gateway on two cores
+ * (ROLE=api and ROLE=worker); SPLIT=0 runs both roles in the bench's process.
+ *
  * Uses BENCH_DATABASE_URL / TEST_DATABASE_URL / DATABASE_URL (server URL; creates its own database),
  * default postgres://postgres@127.0.0.1:5432/test.
  */
 import os from 'node:os';
 import fs from 'node:fs';
 import path from 'node:path';
+import http from 'node:http';
 import pg from 'pg';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { startGateway } from '../src/server.js';
 import { loadConfig } from '../src/config.js';
 import { definitions, EVENTS, PLANS } from './lib/segment-definitions.js';
@@ -22,6 +28,7 @@ const RATE = Number(process.env.RATE ?? 2000);
 const SECONDS = Number(process.env.SECONDS ?? 30);
 const BATCH = Number(process.env.BATCH ?? 20);
 const USERS = Number(process.env.USERS ?? 50_000);
+const SPLIT = process.env.SPLIT !== '0';
 const server = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const dbName = `ag_bench_inc_${process.pid}`;
 const ADMIN = 'bench-admin-token-0123456789';
@@ -33,6 +40,23 @@ async function admin(sql: string) {
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
+/** `--worker <database url>`: the worker role alone (the evaluator; effect delivery only with DELIVER=1). */
+async function workerProcess(databaseUrl: string) {
+  if (!process.env.DELIVER) backgroundLoops.splice(backgroundLoops.indexOf(outboundRunner), 1);
+  const gateway = await startGateway(loadConfig({ ...process.env, DATABASE_URL: databaseUrl, ROLE: 'worker', LOG_LEVEL: 'error', DATA_DIR: os.tmpdir(), SECRET_KEY: 'bench', ADMIN_TOKEN: ADMIN }));
+  process.stdout.write('ready\n');
+  process.stdin.resume();
+  process.stdin.on('end', () => void gateway.stop().then(() => process.exit(0)));
+}
+
+function startWorkerProcess(databaseUrl: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--worker', databaseUrl], { stdio: ['pipe', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`worker process exited with ${code}`)));
+    child.stdout!.once('data', () => resolve(child));
+  });
+}
+
 async function main() {
   console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model} (shared with other engineers' tests), ${Math.round(os.totalmem() / 2 ** 30)} GB`);
   console.log(`load: ${RATE} events/s for ${SECONDS} s in batches of ${BATCH}, ${USERS.toLocaleString()} users, 50 active segments; app and load generator in one process\n`);
@@ -41,12 +65,19 @@ async function main() {
   // and the evaluator (thousands of membership changes per second at this rate).
   if (!process.env.DELIVER) backgroundLoops.splice(backgroundLoops.indexOf(outboundRunner), 1);
   console.log(`effect delivery ${process.env.DELIVER ? 'on' : 'off (DELIVER=1 to run the outbound runner too)'}; evaluator batch ${process.env.EVALUATOR_BATCH ?? 'default'}`);
+  console.log(SPLIT ? 'roles: api in this process, worker (evaluator) in a process of its own' : 'roles: api and worker in this process (SPLIT=0)');
   await admin(`create database ${dbName}`);
   const u = new URL(server);
   u.pathname = `/${dbName}`;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ag-bench-'));
-  const gateway = await startGateway(loadConfig({ ...process.env, DATABASE_URL: u.toString(), PORT: '0', HOST: '127.0.0.1', ADMIN_TOKEN: ADMIN, LOG_LEVEL: 'error', DATA_DIR: dataDir, SECRET_KEY: 'bench' }));
+  const gateway = await startGateway(loadConfig({ ...process.env, DATABASE_URL: u.toString(), PORT: '0', HOST: '127.0.0.1', ADMIN_TOKEN: ADMIN, LOG_LEVEL: 'error', DATA_DIR: dataDir, SECRET_KEY: 'bench', ROLE: SPLIT ? 'api' : 'all' }));
+  const worker = SPLIT ? await startWorkerProcess(u.toString()) : undefined;
   const db = gateway.ctx.db;
+  // The webhook's receiver (deliveries happen only with DELIVER=1).
+  const hooks = await new Promise<{ url: string; close(): void }>((resolve) => {
+    const srv = http.createServer((req, res) => { req.resume(); req.on('end', () => res.writeHead(204).end()); });
+    srv.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(srv.address() as { port: number }).port}`, close: () => srv.close() }));
+  });
   try {
     const api = async (method: string, p: string, body?: unknown) => {
       const res = await fetch(`${gateway.url}${p}`, { method, headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
@@ -65,11 +96,17 @@ async function main() {
     );
     await db.raw(`delete from dirty_users`);
     let probeSegment = '';
+    const subscribed: string[] = [];
     for (const [i, definition] of definitions().entries()) {
       const s = await api('POST', `/api/workspaces/${ws.id}/segments`, { name: `s${i}`, type: 'dynamic', definition });
       await api('PATCH', `/api/workspaces/${ws.id}/segments/${s.id}`, { status: 'active' });
       probeSegment = s.id;
+      if (i % 5 === 0) subscribed.push(s.id);
     }
+    // A webhook on the probe segment and every fifth other one: effect jobs are written for the changes a
+    // destination subscribes to (the rest change memberships and the log only).
+    subscribed.push(probeSegment);
+    await api('POST', `/api/workspaces/${ws.id}/webhooks`, { url: `${hooks.url}/hook`, segmentIds: subscribed, events: ['segment.entered', 'segment.exited'] });
 
     const pending = new Map<string, number>();
     const latencies: number[] = [];
@@ -147,10 +184,18 @@ async function main() {
       console.log(`target p99 ≤ 1000 ms: ${pct(sorted, 99) <= 1000 ? 'met' : 'missed'}`);
     }
   } finally {
+    if (worker) {
+      worker.removeAllListeners('exit');
+      const exited = new Promise((r) => worker.once('exit', r));
+      worker.stdin!.end();
+      await exited;
+    }
     await gateway.stop();
+    hooks.close();
     fs.rmSync(dataDir, { recursive: true, force: true });
     await admin(`drop database if exists ${dbName} with (force)`);
   }
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+const workerAt = process.argv.indexOf('--worker');
+(workerAt >= 0 ? workerProcess(process.argv[workerAt + 1]) : main()).catch((e) => { console.error(e); process.exit(1); });

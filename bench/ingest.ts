@@ -29,6 +29,13 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const ONLY = new Set((process.env.BENCH_ONLY ?? 'noop,gateway,commit,pg').split(','));
 const phase = (name: string) => ONLY.has('gateway') || ONLY.has(`gateway-${name}`);
 const BATCH_SIZE = 100;
+/**
+ * Open connections of the single-event throughput phases, no-op and gateway alike (CONNECTIONS). 128 clients each
+ * waiting for its answer: at 32 the gateway waited on its commits with CPU to spare (gateway 60 %, PostgreSQL 70 % of
+ * a core) and served 2,100-2,400 events/s; at 128 its group commits are larger (2,400-3,800 events/s in the same
+ * hour, docs/ingest.md) while the no-op handler is the same (4,600-4,900 at 128, 4,800 at 32).
+ */
+const CONNECTIONS = Number(process.env.CONNECTIONS ?? 128);
 const FIXED_RATE = 2_000;
 const ADMIN_TOKEN = 'bench-admin-token-0123456789';
 const SERVER_URL = process.env.DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -305,7 +312,7 @@ async function frameworkFloor() {
   const noop = await startChild('noop');
   try {
     await singleLoad(noop.url, 'k', { seconds: 2, connections: 32 });
-    record('no-op: single event', await singleLoad(noop.url, 'k', { seconds: SECONDS, connections: 32 }), 1);
+    record('no-op: single event', await singleLoad(noop.url, 'k', { seconds: SECONDS, connections: CONNECTIONS }), 1);
     record(`no-op: batch of ${BATCH_SIZE}`, await batchLoad(noop.url, 'k', { seconds: SECONDS, connections: 8 }), BATCH_SIZE);
   } finally {
     await stopChild(noop.child);
@@ -324,7 +331,7 @@ async function gatewayLoad(databaseUrl: string, load: boolean) {
     await singleLoad(gw.url, ingestKey, { seconds: 3, connections: 32 }); // warm-up: JIT, pool, prepared statements
     const single = await figure('single', async () => {
       const meter = await cpuMeter(gw.child.pid!, databaseUrl);
-      const f = record('gateway: POST /v1/segment, single event', await singleLoad(gw.url, ingestKey, { seconds: SECONDS, connections: 32 }), 1);
+      const f = record('gateway: POST /v1/segment, single event', await singleLoad(gw.url, ingestKey, { seconds: SECONDS, connections: CONNECTIONS }), 1);
       console.log(`    ${await meter()}`);
       return f;
     });
@@ -337,6 +344,7 @@ async function gatewayLoad(databaseUrl: string, load: boolean) {
       console.log(`  group commit: ${fmt(before.perCommit)} messages a commit under single-event load, ${fmt((after.messages - before.messages) / (after.commits - before.commits))} under batches`);
     });
     const fixed = await figure('fixed', async () => {
+      if (process.env.SETTLE !== '0') console.log(`  settle before the fixed rate: ${await settle(databaseUrl)}`);
       const meter = await cpuMeter(gw.child.pid!, databaseUrl);
       const f = record(`gateway: fixed ${fmt(FIXED_RATE)} events/s, single events`, await singleLoad(gw.url, ingestKey, { seconds: SECONDS, connections: 32, rate: FIXED_RATE }), 1);
       console.log(`    ${await meter()}`);
@@ -347,6 +355,29 @@ async function gatewayLoad(databaseUrl: string, load: boolean) {
   } finally {
     await stopChild(gw.child);
   }
+}
+
+/**
+ * The fixed-rate phase measures steady latency. Right after the batch phase PostgreSQL is still absorbing its
+ * burst (~100,000 rows): a checkpoint flushing it and autovacuum on the grown tables ran during the next 10 s and
+ * made that phase's p99 160-250 ms, against 21-30 ms on its own (docs/ingest.md; SETTLE=0 measures it that way).
+ * So: CHECKPOINT, then wait (up to 60 s) until no autovacuum worker runs in the bench database.
+ */
+async function settle(databaseUrl: string): Promise<string> {
+  const t = performance.now();
+  const c = new pg.Client({ connectionString: databaseUrl });
+  await c.connect();
+  try {
+    await c.query('checkpoint');
+    while (performance.now() - t < 60_000) {
+      const { rows } = await c.query(`select count(*)::int as n from pg_stat_activity where backend_type = 'autovacuum worker' and datname = current_database()`);
+      if (!rows[0].n) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  } finally {
+    await c.end();
+  }
+  return `checkpoint and autovacuum done in ${((performance.now() - t) / 1000).toFixed(1)} s`;
 }
 
 async function postgresCeiling(databaseUrl: string, workspaceId: string) {

@@ -10,6 +10,7 @@ import * as dirtyClaims from './20261123800000_dirty_claims.js';
 import * as segmentMembersCovering from './20261123810000_segment_members_covering.js';
 import * as ingestSingleStatement from './20261123900000_ingest_single_statement.js';
 import * as eventCountsCoveringPk from './20261123910000_event_counts_covering_pk.js';
+import * as claimPlans from './20261123920000_claim_plans.js';
 
 /**
  * Every migration, in order. Listed here (not discovered from the folder) so the same list works
@@ -27,4 +28,5 @@ export const migrations: Record<string, { up(k: Knex): Promise<void>; down(k: Kn
   '20261123810000_segment_members_covering': segmentMembersCovering,
   '20261123900000_ingest_single_statement': ingestSingleStatement,
   '20261123910000_event_counts_covering_pk': eventCountsCoveringPk,
+  '20261123920000_claim_plans': claimPlans,
 };

@@ -11,6 +11,7 @@ import * as segmentMembersCovering from './20261123810000_segment_members_coveri
 import * as ingestSingleStatement from './20261123900000_ingest_single_statement.js';
 import * as eventCountsCoveringPk from './20261123910000_event_counts_covering_pk.js';
 import * as claimPlans from './20261123920000_claim_plans.js';
+import * as membershipWritesWithoutFk from './20261123930000_membership_writes_without_fk.js';
 
 /**
  * Every migration, in order. Listed here (not discovered from the folder) so the same list works
@@ -29,4 +30,5 @@ export const migrations: Record<string, { up(k: Knex): Promise<void>; down(k: Kn
   '20261123900000_ingest_single_statement': ingestSingleStatement,
   '20261123910000_event_counts_covering_pk': eventCountsCoveringPk,
   '20261123920000_claim_plans': claimPlans,
+  '20261123930000_membership_writes_without_fk': membershipWritesWithoutFk,
 };

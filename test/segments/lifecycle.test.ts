@@ -150,6 +150,19 @@ describe('preview and explain', () => {
   });
 });
 
+describe('a segment deleted by hand (no endpoint deletes one: archiving is the delete)', () => {
+  it('takes its members and log rows with it, and nothing of another segment', async () => {
+    const db = gw.database.db;
+    const doomed = await createSegment(gw, ws, { type: 'static', name: 'Doomed' });
+    const kept = await createSegment(gw, ws, { type: 'static', name: 'Kept' });
+    for (const id of [doomed, kept]) await gw.api.post(`${base()}/${id}/members`).send({ userIds: ['u01', 'u02'] }).expect(200);
+    await db('segments').where({ workspace_id: ws, id: doomed }).del();
+    const left = async (table: string, segmentId: string) => Number((await db(table).where({ workspace_id: ws, segment_id: segmentId }).count({ n: '*' }))[0].n);
+    expect([await left('segment_members', doomed), await left('membership_log', doomed)]).toEqual([0, 0]);
+    expect([await left('segment_members', kept), await left('membership_log', kept)]).toEqual([2, 2]);
+  });
+});
+
 describe('tenant isolation', () => {
   it('workspace B ids are not reachable through workspace A paths', async () => {
     const b = (await gw.createWorkspace('B')).id;

@@ -20,6 +20,8 @@ const Env = z.object({
   DB_POOL_MAX: z.coerce.number().int().min(2).default(10),
   /** How long a query waits for a database connection before failing (ingest then answers 503). */
   DB_ACQUIRE_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
+  /** Group commits written at once by an api process; requests arriving meanwhile wait and share the next one. */
+  INGEST_COMMITS: z.coerce.number().int().min(1).default(2),
   /** Default per-workspace ingest rate (messages/second); 0 = unlimited. A workspace's own setting wins. */
   INGEST_RATE_LIMIT: z.coerce.number().min(0).default(0),
   /**

@@ -45,7 +45,7 @@ export async function startGateway(config: Config): Promise<Gateway> {
     config,
     secrets: new SecretBox(secretKey.value),
     adminToken: adminToken.value,
-    writer: new GroupCommitWriter(db),
+    writer: new GroupCommitWriter(db, { concurrency: config.INGEST_COMMITS }),
     clock: systemClock,
   };
 

@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon, { type Result } from 'autocannon';
 import express from 'express';
 import pg from 'pg';
-import { machineLine } from './lib/machine.js';
+import { cpuMeter, cpuSeconds, machineLine, settle } from './lib/machine.js';
 import { segmentMessage } from './lib/segment-messages.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -119,33 +119,6 @@ function record(name: string, r: Result, eventsPerRequest: number, note?: string
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
-/** CPU seconds used so far by a process (Linux /proc; 0 elsewhere). */
-function cpuSeconds(pid: number): number {
-  try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks (USER_HZ = 100)
-  } catch {
-    return 0;
-  }
-}
-
-/** Where the CPU went during a run: the gateway process, the load generator (this process) and PostgreSQL backends. */
-async function cpuMeter(gatewayPid: number, databaseUrl: string) {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  const backends = async () => (await client.query('select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()')).rows.map((r) => r.pid as number);
-  const pgCpu = async () => (await backends()).reduce((s, pid) => s + cpuSeconds(pid), 0);
-  const start = { gw: cpuSeconds(gatewayPid), me: process.cpuUsage(), pg: await pgCpu(), at: performance.now() };
-  return async () => {
-    const seconds = (performance.now() - start.at) / 1000;
-    const me = process.cpuUsage(start.me);
-    const line = `cpu: gateway ${pct(cpuSeconds(gatewayPid) - start.gw, seconds)}, load generator ${pct((me.user + me.system) / 1e6, seconds)}, ` +
-      `postgres backends ${pct((await pgCpu()) - start.pg, seconds)} (of one core)`;
-    await client.end();
-    return line;
-  };
-}
-const pct = (cpu: number, seconds: number) => `${Math.round((cpu / seconds) * 100)}%`;
 
 let sequence = 0;
 const run = crypto.randomBytes(4).toString('hex');
@@ -330,22 +303,24 @@ async function gatewayLoad(databaseUrl: string, load: boolean) {
     const figure = async <T,>(name: string, fn: () => Promise<T>) => (phase(name) ? fn() : undefined);
     await singleLoad(gw.url, ingestKey, { seconds: 3, connections: 32 }); // warm-up: JIT, pool, prepared statements
     const single = await figure('single', async () => {
-      const meter = await cpuMeter(gw.child.pid!, databaseUrl);
+      const meter = await cpuMeter({ gateway: gw.child.pid! }, databaseUrl);
       const f = record('gateway: POST /v1/segment, single event', await singleLoad(gw.url, ingestKey, { seconds: SECONDS, connections: CONNECTIONS }), 1);
       console.log(`    ${await meter()}`);
       return f;
     });
     const before = await groupCommitStats(gw.url);
     await figure('batch', async () => {
-      const meter = await cpuMeter(gw.child.pid!, databaseUrl);
+      const meter = await cpuMeter({ gateway: gw.child.pid! }, databaseUrl);
       record(`gateway: POST /v1/batch, ${BATCH_SIZE} events a request`, await batchLoad(gw.url, ingestKey, { seconds: SECONDS, connections: 8 }), BATCH_SIZE);
       console.log(`    ${await meter()}`);
       const after = await groupCommitStats(gw.url);
       console.log(`  group commit: ${fmt(before.perCommit)} messages a commit under single-event load, ${fmt((after.messages - before.messages) / (after.commits - before.commits))} under batches`);
     });
     const fixed = await figure('fixed', async () => {
+      // Right after the batch phase's burst (~100,000 rows) a checkpoint and autovacuum ran during the next 10 s and
+      // made this phase's p99 160-250 ms, against 21-30 ms on its own (docs/ingest.md; SETTLE=0 measures it that way).
       if (process.env.SETTLE !== '0') console.log(`  settle before the fixed rate: ${await settle(databaseUrl)}`);
-      const meter = await cpuMeter(gw.child.pid!, databaseUrl);
+      const meter = await cpuMeter({ gateway: gw.child.pid! }, databaseUrl);
       const f = record(`gateway: fixed ${fmt(FIXED_RATE)} events/s, single events`, await singleLoad(gw.url, ingestKey, { seconds: SECONDS, connections: 32, rate: FIXED_RATE }), 1);
       console.log(`    ${await meter()}`);
       return f;
@@ -357,28 +332,6 @@ async function gatewayLoad(databaseUrl: string, load: boolean) {
   }
 }
 
-/**
- * The fixed-rate phase measures steady latency. Right after the batch phase PostgreSQL is still absorbing its
- * burst (~100,000 rows): a checkpoint flushing it and autovacuum on the grown tables ran during the next 10 s and
- * made that phase's p99 160-250 ms, against 21-30 ms on its own (docs/ingest.md; SETTLE=0 measures it that way).
- * So: CHECKPOINT, then wait (up to 60 s) until no autovacuum worker runs in the bench database.
- */
-async function settle(databaseUrl: string): Promise<string> {
-  const t = performance.now();
-  const c = new pg.Client({ connectionString: databaseUrl });
-  await c.connect();
-  try {
-    await c.query('checkpoint');
-    while (performance.now() - t < 60_000) {
-      const { rows } = await c.query(`select count(*)::int as n from pg_stat_activity where backend_type = 'autovacuum worker' and datname = current_database()`);
-      if (!rows[0].n) break;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  } finally {
-    await c.end();
-  }
-  return `checkpoint and autovacuum done in ${((performance.now() - t) / 1000).toFixed(1)} s`;
-}
 
 async function postgresCeiling(databaseUrl: string, workspaceId: string) {
   console.log('\nPostgreSQL ceiling (same rows into a scratch copy of events, indexes included):');

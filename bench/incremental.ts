@@ -128,6 +128,9 @@ async function main() {
     let probes = 0;
     let inFlight = 0;
     let maxInFlight = 0;
+    const checkpoints = async () => (await db.raw(`select (checkpoints_timed + checkpoints_req)::int as n from pg_stat_bgwriter`)).rows[0].n as number;
+    const checkpointsBefore = await checkpoints();
+    const loadStartedAt = new Date().toISOString().slice(11, 19);
     const meter = await cpuMeter(worker ? { worker: worker.pid! } : {}, u.toString(), SPLIT ? 'api + load generator' : 'app + load generator');
     const start = performance.now();
     const deadline = start + SECONDS * 1000;
@@ -196,6 +199,7 @@ async function main() {
     await Promise.all(inflightRequests);
     const elapsed = (performance.now() - start) / 1000;
     const cpu = await meter();
+    const checkpointsDuringLoad = (await checkpoints()) - checkpointsBefore;
     clearInterval(sampler);
     polling = false;
     await poller;
@@ -207,7 +211,7 @@ async function main() {
     if (sorted.length) {
       console.log(`ingest response → membership row: p50 ${pct(sorted, 50).toFixed(0)} ms, p90 ${pct(sorted, 90).toFixed(0)} ms, p99 ${pct(sorted, 99).toFixed(0)} ms, max ${sorted[sorted.length - 1].toFixed(0)} ms`);
       console.log(`target p99 ≤ 1000 ms: ${pct(sorted, 99) <= 1000 ? 'met' : 'missed'}`);
-      console.log(`${cpu} during the ${SECONDS} s of load`);
+      console.log(`${cpu} during the ${SECONDS} s of load (from ${loadStartedAt} UTC; PostgreSQL checkpoints meanwhile: ${checkpointsDuringLoad})`);
       // A tail that builds up (the evaluator falling behind) and one from a single stall read differently.
       const windows: string[] = [];
       for (let w = 0; w < SECONDS; w += 5) {

@@ -89,10 +89,11 @@ const SERIALIZATION = '40001';
  * under load many requests share one commit (and one fsync), and at low load a request is written at once.
  * Each request's promise settles only after its transaction committed.
  *
- * A second commit runs beside the first only when at least `parallelBacklog` messages wait: two commits at once
- * use both cores for a flood of batches (5,865 against 4,162 events/s in bench/ingest), but at a steady rate they
- * halve the commits (22 against 44 single events a commit) and cost more PostgreSQL CPU per event (71 % against
- * 59 % of a core for the same 2,500 events/s), CPU the segment evaluator needs (docs/ingest.md).
+ * A second commit runs beside the first only when at least `parallelBacklog` messages wait (64). Two commits at once
+ * keep both cores busy under a flood (single events: 3,294–3,473 against 2,557–2,679 events/s with a threshold of
+ * 200; batches: 5,865 against 4,162 with one commit), but at a modest steady rate they halve the commits and cost
+ * more PostgreSQL CPU per event (71 % against 59 % of a core for the same 2,500 events/s), CPU the segment evaluator
+ * needs (docs/ingest.md).
  */
 export class GroupCommitWriter {
   private queue: Pending[] = [];
@@ -123,7 +124,7 @@ export class GroupCommitWriter {
 
   private pump() {
     const max = this.opts.concurrency ?? 2;
-    const backlog = this.opts.parallelBacklog ?? 200;
+    const backlog = this.opts.parallelBacklog ?? 64;
     while (this.running < max && this.queue.length && (this.running === 0 || this.queuedMessages >= backlog)) {
       const take = this.takeBatch();
       this.running++;

@@ -39,7 +39,7 @@ beforeAll(async () => {
 
 describe('the group-commit writer', () => {
   it('runs one commit at a time until a backlog builds, then a second beside it; every message lands', async () => {
-    const writer = new GroupCommitWriter(gw.database.db, { concurrency: 2, parallelBacklog: 200 });
+    const writer = new GroupCommitWriter(gw.database.db, { concurrency: 2 }) // the default threshold: 64 waiting messages;
     const blocker = await gw.database.db.transaction();
     try {
       await blocker.raw('lock table events in share mode');
@@ -49,7 +49,7 @@ describe('the group-commit writer', () => {
       await new Promise((r) => setTimeout(r, 300));
       expect(await waitingCommits()).toBe(1); // 10 waiting messages wait for the running commit
       const big = writer.write(tracks('c', 250));
-      await until(async () => (await waitingCommits()) === 2); // 260 waiting: a second commit takes them
+      await until(async () => (await waitingCommits()) === 2); // 260 waiting (over 64): a second commit takes them
       await blocker.commit();
       const outcomes = (await Promise.all([first, small, big])).flat();
       expect(outcomes).toHaveLength(270);

@@ -5,17 +5,8 @@ import type { Knex } from 'knex';
 // The claim row is the worker's lease on the user: no second worker claims a user while a claim exists (per-user
 // order of evaluation), the evaluation deletes its claims in the transaction that writes the diff, and claims older
 // than a timeout that no transaction holds (a worker died between claim and commit) go back to dirty_users.
-export async function up(knex: Knex): Promise<void> {
-  await knex.raw(`
-    create table dirty_claims (
-      workspace_id uuid not null references workspaces(id) on delete cascade,
-      user_id text not null,
-      inputs text[] not null,
-      claimed_at timestamptz not null default now(),
-      primary key (workspace_id, user_id)
-    );
-    create index dirty_claims_claimed_idx on dirty_claims (claimed_at);
-
+/** The claim function as this migration made it (20261123920000's down restores it). */
+export const CLAIM_FUNCTION = `
     -- Claims up to n dirty users (oldest marks first) that no other worker holds. Serialised by an advisory lock
     -- (held for the few milliseconds of the claim), so two claimers never see each other's claims half-made;
     -- plpgsql takes a new snapshot for each statement, after the lock. With recover_after set, stale claims are
@@ -54,7 +45,20 @@ export async function up(knex: Knex): Promise<void> {
       select m.workspace_id, m.user_id, m.inputs from moved m
       returning *;
     end
-    $$;
+    $$;`;
+
+export async function up(knex: Knex): Promise<void> {
+  await knex.raw(`
+    create table dirty_claims (
+      workspace_id uuid not null references workspaces(id) on delete cascade,
+      user_id text not null,
+      inputs text[] not null,
+      claimed_at timestamptz not null default now(),
+      primary key (workspace_id, user_id)
+    );
+    create index dirty_claims_claimed_idx on dirty_claims (claimed_at);
+
+    ${CLAIM_FUNCTION}
   `);
 }
 

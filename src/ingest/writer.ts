@@ -97,6 +97,7 @@ const SERIALIZATION = '40001';
  */
 export class GroupCommitWriter {
   private queue: Pending[] = [];
+  private queuedMessages = 0; // messages in `queue`
   private running = 0;
   private idle: (() => void)[] = [];
 
@@ -104,8 +105,6 @@ export class GroupCommitWriter {
     private readonly db: Knex,
     private readonly opts: { maxBatchMessages?: number; concurrency?: number; parallelBacklog?: number } = {},
   ) {}
-
-  private queuedMessages = 0;
 
   write(messages: IngestMessage[]): Promise<WriteOutcome[]> {
     if (!messages.length) return Promise.resolve([]);
